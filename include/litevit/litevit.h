@@ -1,0 +1,101 @@
+// litevit: lightweight vision transformers from timm checkpoints, in C++.
+//
+//   #include <litevit/litevit.h>
+//
+//   litevit::Model model = litevit::Model::load("deit_tiny_patch16_224");
+//   model.load_weights("model.safetensors");          // timm's state_dict keys
+//   litevit::Tensor image{{1, 3, 224, 224}, pixels};   // NCHW, normalised
+//   for (const auto& [name, tensor] : model.run(image)) {
+//     // "features": forward_features(x), "logits": the classifier output
+//   }
+//
+// A model is named by a timm variant name ("mobilevit_xxs") or a JSON config
+// {"family": ..., "timm_name": ..., "kwargs": {...}} (text or a file path).
+// Shapes are fixed per compiled graph: run() compiles once per input shape
+// and caches the result. Every error is a litevit::Error with a message that
+// names what failed and why.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "litevit/error.h"
+#include "litevit/tensor.h"
+
+namespace litevit {
+
+struct Options {
+  bool reference_kernels = false;             // run every op on its plain reference kernel
+  std::vector<std::string> disabled_passes;   // graph passes to skip, by name
+  bool verbose = false;                       // log passes to stderr
+};
+
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+struct ModelInfo {
+  std::string name;          // timm name, or the family for a config without one
+  std::string family;
+  std::string config_json;   // the resolved config: family, timm_name, all kwargs
+  std::vector<TensorSpec> inputs;
+  std::vector<TensorSpec> outputs;
+  int64_t params = 0;        // trainable parameters (buffers such as BN statistics excluded)
+  int64_t macs = 0;          // multiply-accumulates: conv, linear and matmul (attention included)
+  int64_t nodes = 0;         // graph nodes after passes
+  std::string graph_dump;    // readable graph listing
+};
+
+struct VariantInfo {
+  std::string name;
+  std::string family;
+  std::vector<int64_t> default_input;   // [C, H, W]
+};
+
+// All registered variants, in family order.
+std::vector<VariantInfo> list_variants();
+// Variant names nearest to `name` (for "did you mean").
+std::vector<std::string> nearest_variant_names(const std::string& name);
+// Graph pass names, in pipeline order.
+std::vector<std::string> pass_names();
+
+class Model {
+ public:
+  // `model`: a variant name, a JSON config file path, or JSON config text.
+  static Model load(const std::string& model, const Options& options = {});
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  // Reads a safetensors state_dict. Keys, shapes and dtypes are checked
+  // against the model when a graph is compiled (all problems listed at once).
+  void load_weights(const std::string& path);
+  // Deterministic random weights (for benchmarks and shape checks).
+  void use_random_weights(uint64_t seed = 0);
+
+  const std::string& name() const;
+  std::vector<int64_t> default_input_shape(int64_t batch = 1) const;   // [N, C, H, W]
+  // Builds (does not run) the graph for `input_shape`; needs no weights.
+  ModelInfo info(const std::vector<int64_t>& input_shape) const;
+
+  // Runs `input` ([N, C, H, W], fp32). Returns the outputs in order
+  // ("features", "logits"). Thread-safe once the shape has been compiled.
+  std::vector<std::pair<std::string, Tensor>> run(const Tensor& input);
+
+ private:
+  struct Impl;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One named tensor of a safetensors file, as fp32 (F16/BF16 upcast exactly).
+Tensor load_tensor(const std::string& path, const std::string& name);
+// Writes fp32 tensors to a safetensors file, in order.
+void save_tensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors);
+
+}  // namespace litevit

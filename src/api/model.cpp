@@ -1,0 +1,157 @@
+// The public API (include/litevit/litevit.h) on top of the layers:
+// models (config -> graph), passes, runtime (bind weights, compile, run).
+#include <fmt/format.h>
+
+#include <mutex>
+
+#include "graph/graph.h"
+#include "io/safetensors.h"
+#include "litevit/litevit.h"
+#include "models/registry.h"
+#include "passes/pipeline.h"
+#include "runtime/bind_weights.h"
+#include "runtime/plan.h"
+
+namespace litevit {
+
+struct Model::Impl {
+  models::ModelConfig config;
+  Options options;
+  std::shared_ptr<const io::SafetensorsFile> weights_file;
+  bool random_weights = false;
+  uint64_t random_seed = 0;
+
+  std::mutex mutex;                          // guards the caches below
+  runtime::WeightMap weight_cache;           // fp32 weights shared by all compiled shapes
+  std::map<graph::Shape, std::shared_ptr<const runtime::Plan>> plans;
+
+  passes::PassOptions pass_options() const {
+    return {.disabled = {options.disabled_passes.begin(), options.disabled_passes.end()},
+            .verbose = options.verbose};
+  }
+
+  std::shared_ptr<const runtime::Plan> plan_for(const graph::Shape& shape) {
+    std::lock_guard lock(mutex);
+    if (auto it = plans.find(shape); it != plans.end()) return it->second;
+    if (!weights_file && !random_weights) {
+      throw Error(fmt::format("running {}: no weights loaded (load_weights or use_random_weights)",
+                              config.display_name()));
+    }
+    graph::Graph graph = models::build_graph(config, shape);
+    // Bind against the graph as built, so the key check sees every parameter
+    // of the model, whatever the passes remove later.
+    runtime::WeightMap weights = weights_file ? runtime::bind_weights(graph, *weights_file, &weight_cache)
+                                              : runtime::random_weights(graph, random_seed);
+    passes::run_passes(graph, pass_options());
+    auto plan = std::make_shared<const runtime::Plan>(
+        std::move(graph), std::move(weights), runtime::CompileOptions{.reference_kernels = options.reference_kernels});
+    plans[shape] = plan;
+    return plan;
+  }
+};
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+
+Model Model::load(const std::string& model, const Options& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = models::resolve_model(model);
+  impl->options = options;
+  passes::PassOptions check = impl->pass_options();
+  graph::Graph empty;
+  passes::run_passes(empty, check);   // rejects unknown pass names now, not at the first run
+  return Model(std::move(impl));
+}
+
+void Model::load_weights(const std::string& path) {
+  auto file = io::SafetensorsFile::open(path);
+  std::lock_guard lock(impl_->mutex);
+  impl_->weights_file = std::move(file);
+  impl_->random_weights = false;
+  impl_->weight_cache.clear();
+  impl_->plans.clear();
+}
+
+void Model::use_random_weights(uint64_t seed) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->weights_file.reset();
+  impl_->random_weights = true;
+  impl_->random_seed = seed;
+  impl_->weight_cache.clear();
+  impl_->plans.clear();
+}
+
+const std::string& Model::name() const {
+  return impl_->config.timm_name.empty() ? impl_->config.family : impl_->config.timm_name;
+}
+
+std::vector<int64_t> Model::default_input_shape(int64_t batch) const {
+  const auto chw = models::default_input(impl_->config);
+  return {batch, chw[0], chw[1], chw[2]};
+}
+
+ModelInfo Model::info(const std::vector<int64_t>& input_shape) const {
+  graph::Graph graph = models::build_graph(impl_->config, input_shape);
+  ModelInfo info;
+  info.name = name();
+  info.family = impl_->config.family;
+  info.config_json = nlohmann::json{{"family", impl_->config.family},
+                                    {"timm_name", impl_->config.timm_name},
+                                    {"kwargs", impl_->config.resolved_kwargs}}
+                         .dump();
+  info.params = graph::total_params(graph);
+  passes::run_passes(graph, impl_->pass_options());
+  info.macs = graph::total_macs(graph);
+  info.nodes = static_cast<int64_t>(graph.nodes().size());
+  for (graph::ValueId id : graph.inputs()) info.inputs.push_back({graph.value(id).name, graph.value(id).shape});
+  for (const auto& [out_name, id] : graph.outputs()) info.outputs.push_back({out_name, graph.value(id).shape});
+  info.graph_dump = graph::dump(graph);
+  return info;
+}
+
+std::vector<std::pair<std::string, Tensor>> Model::run(const Tensor& input) {
+  if (input.numel() != static_cast<int64_t>(input.data.size())) {
+    throw Error(fmt::format("running {}: input has shape {} but {} values", name(), graph::shape_str(input.shape),
+                            input.data.size()));
+  }
+  return impl_->plan_for(input.shape)->run({&input});
+}
+
+std::vector<VariantInfo> list_variants() {
+  std::vector<VariantInfo> variants;
+  for (const models::Family& family : models::families()) {
+    for (const models::Variant& variant : family.variants) {
+      const auto chw = family.default_input(variant.kwargs);
+      variants.push_back({variant.name, family.name, {chw[0], chw[1], chw[2]}});
+    }
+  }
+  return variants;
+}
+
+std::vector<std::string> nearest_variant_names(const std::string& name) { return models::nearest_names(name); }
+
+std::vector<std::string> pass_names() { return passes::pass_names(); }
+
+Tensor load_tensor(const std::string& path, const std::string& name) {
+  auto file = io::SafetensorsFile::open(path);
+  const io::TensorInfo* tensor = file->find(name);
+  if (tensor == nullptr) {
+    std::vector<std::string> names;
+    for (const io::TensorInfo& t : file->tensors()) names.push_back(t.name);
+    throw Error(fmt::format("reading tensor '{}' from '{}': no such tensor (the file has: {})", name, path,
+                            fmt::join(names, ", ")));
+  }
+  return Tensor{tensor->shape, file->read_f32(*tensor)};
+}
+
+void save_tensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  std::vector<io::TensorToWrite> to_write;
+  for (const auto& [name, tensor] : tensors) {
+    to_write.push_back({name, io::DType::F32, tensor.shape, tensor.data.data()});
+  }
+  io::write_safetensors(path, to_write, {{"format", "pt"}, {"producer", "litevit"}});
+}
+
+}  // namespace litevit

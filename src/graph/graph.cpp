@@ -1,0 +1,172 @@
+#include "graph/graph.h"
+
+#include <fmt/format.h>
+
+#include <unordered_set>
+
+#include "litevit/error.h"
+#include "util/check.h"
+
+namespace litevit::graph {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
+
+ValueId Graph::add_value(Value value) {
+  const auto id = static_cast<ValueId>(values_.size());
+  if (value.kind == ValueKind::kInput) inputs_.push_back(id);
+  values_.push_back(std::move(value));
+  return id;
+}
+
+int32_t Graph::add_node(Node node) {
+  const auto index = static_cast<int32_t>(nodes_.size());
+  LITEVIT_ASSERT(node.output != kNoValue, "node without output value");
+  value(node.output).producer = index;
+  nodes_.push_back(std::move(node));
+  return index;
+}
+
+void Graph::add_output(std::string name, ValueId id) { outputs_.emplace_back(std::move(name), id); }
+
+std::vector<ValueId> Graph::parameters() const {
+  std::vector<ValueId> params;
+  std::unordered_set<ValueId> seen;
+  for (const Node& node : nodes_) {
+    for (ValueId in : node.inputs) {
+      if (value(in).kind == ValueKind::kParameter && seen.insert(in).second) params.push_back(in);
+    }
+  }
+  return params;
+}
+
+void Graph::replace_nodes(std::vector<Node> nodes) {
+  for (Value& v : values_) {
+    if (v.kind == ValueKind::kNodeOutput) v.producer = -1;
+  }
+  nodes_ = std::move(nodes);
+  for (size_t i = 0; i < nodes_.size(); ++i) value(nodes_[i].output).producer = static_cast<int32_t>(i);
+}
+
+void verify(const Graph& graph) {
+  std::vector<bool> defined(graph.values().size(), false);
+  for (size_t v = 0; v < graph.values().size(); ++v) {
+    defined[v] = graph.values()[v].kind != ValueKind::kNodeOutput;
+  }
+  for (const Node& node : graph.nodes()) {
+    for (ValueId in : node.inputs) {
+      if (in < 0 || static_cast<size_t>(in) >= defined.size() || !defined[static_cast<size_t>(in)]) {
+        throw Error(fmt::format("verifying graph: {} at '{}' reads value {} before it is defined",
+                                op_name(node.op), node.module_path, in));
+      }
+    }
+    const Shape expected = infer_shape(graph, node);
+    if (expected != graph.value(node.output).shape) {
+      throw Error(fmt::format("verifying graph: {} at '{}' has output shape {}, inference says {}",
+                              op_name(node.op), node.module_path,
+                              shape_str(graph.value(node.output).shape), shape_str(expected)));
+    }
+    defined[static_cast<size_t>(node.output)] = true;
+  }
+  for (const auto& [name, id] : graph.outputs()) {
+    if (!defined.at(static_cast<size_t>(id))) {
+      throw Error(fmt::format("verifying graph: output '{}' is never computed", name));
+    }
+  }
+}
+
+int64_t node_macs(const Graph& graph, const Node& node) {
+  const Shape& out = graph.value(node.output).shape;
+  switch (node.op) {
+    case OpKind::kConv2d: {
+      const Shape& w = graph.value(node.inputs[1]).shape;   // [O, C/g, kh, kw]
+      return shape_numel(out) * w[1] * w[2] * w[3];
+    }
+    case OpKind::kLinear:
+      return shape_numel(out) * graph.value(node.inputs[1]).shape[1];
+    case OpKind::kMatMul: {
+      const Shape& a = graph.value(node.inputs[0]).shape;
+      return shape_numel(out) * a.back();
+    }
+    default:
+      return 0;
+  }
+}
+
+int64_t total_macs(const Graph& graph) {
+  int64_t macs = 0;
+  for (const Node& node : graph.nodes()) macs += node_macs(graph, node);
+  return macs;
+}
+
+int64_t total_params(const Graph& graph) {
+  int64_t params = 0;
+  for (ValueId id : graph.parameters()) {
+    if (!graph.value(id).is_buffer) params += shape_numel(graph.value(id).shape);
+  }
+  return params;
+}
+
+namespace {
+
+std::string attrs_str(const Attrs& attrs) {
+  struct Printer {
+    std::string operator()(std::monostate) const { return ""; }
+    std::string operator()(const Conv2dAttrs& a) const {
+      return fmt::format(" stride={}x{} pad={}x{} dilation={}x{} groups={}", a.stride[0],
+                         a.stride[1], a.padding[0], a.padding[1], a.dilation[0], a.dilation[1],
+                         a.groups);
+    }
+    std::string operator()(const NormAttrs& a) const { return fmt::format(" eps={:g}", a.eps); }
+    std::string operator()(const AxisAttrs& a) const { return fmt::format(" axis={}", a.axis); }
+    std::string operator()(const ScaleAttrs& a) const { return fmt::format(" alpha={:g}", a.alpha); }
+    std::string operator()(const ShapeAttrs& a) const { return " shape=" + shape_str(a.shape); }
+    std::string operator()(const PermuteAttrs& a) const { return " perm=" + shape_str(a.perm); }
+    std::string operator()(const SliceAttrs& a) const {
+      return fmt::format(" axis={} start={} end={} step={}", a.axis, a.start, a.end, a.step);
+    }
+    std::string operator()(const ReduceAttrs& a) const {
+      return fmt::format(" axes={} keepdim={}", shape_str(a.axes), a.keepdim);
+    }
+    std::string operator()(const InterpolateAttrs& a) const {
+      return fmt::format(" bilinear size={}x{} align_corners={}", a.size[0], a.size[1],
+                         a.align_corners);
+    }
+  };
+  return std::visit(Printer{}, attrs);
+}
+
+}  // namespace
+
+std::string dump(const Graph& graph) {
+  std::string out;
+  for (ValueId id : graph.inputs()) {
+    out += fmt::format("input  %{} '{}' {}\n", id, graph.value(id).name, shape_str(graph.value(id).shape));
+  }
+  for (ValueId id : graph.parameters()) {
+    const Value& v = graph.value(id);
+    out += fmt::format("{} %{} '{}' {}\n", v.is_buffer ? "buffer" : "param ", id, v.name, shape_str(v.shape));
+  }
+  for (size_t v = 0; v < graph.values().size(); ++v) {
+    const Value& value = graph.values()[v];
+    if (value.kind == ValueKind::kConstant) {
+      out += fmt::format("const  %{} '{}' {}\n", v, value.name, shape_str(value.shape));
+    }
+  }
+  for (const Node& node : graph.nodes()) {
+    std::string ins;
+    for (ValueId in : node.inputs) ins += fmt::format("{}%{}", ins.empty() ? "" : ", ", in);
+    out += fmt::format("%{} = {}({}){} -> {}   # {}\n", node.output, op_name(node.op), ins,
+                       attrs_str(node.attrs), shape_str(graph.value(node.output).shape),
+                       node.module_path);
+  }
+  for (const auto& [name, id] : graph.outputs()) out += fmt::format("output '{}' = %{}\n", name, id);
+  return out;
+}
+
+}  // namespace litevit::graph

@@ -1,0 +1,127 @@
+// The IR: a static graph of SSA values. A value is a graph input, a parameter
+// (named by its state_dict key), a constant computed by the builder (e.g. an
+// index table), or the output of exactly one node. Shapes are fixed when the
+// graph is built; a new batch size or resolution builds a new graph.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "graph/op_kind.h"
+
+namespace litevit::graph {
+
+using Shape = std::vector<int64_t>;
+using ValueId = int32_t;
+constexpr ValueId kNoValue = -1;
+
+int64_t shape_numel(const Shape& shape);
+std::string shape_str(const Shape& shape);   // "[2,3,224,224]"
+
+// ---- op attributes: one struct per op that has any -------------------------
+struct Conv2dAttrs {
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+};
+struct NormAttrs { float eps = 1e-5f; };          // batch_norm, layer_norm
+struct AxisAttrs { int64_t axis = -1; };           // softmax, concat
+struct ScaleAttrs { float alpha = 1.0f; };
+struct ShapeAttrs { Shape shape; };                // reshape, expand
+struct PermuteAttrs { std::vector<int64_t> perm; };
+struct SliceAttrs { int64_t axis = 0, start = 0, end = 0, step = 1; };
+struct ReduceAttrs { std::vector<int64_t> axes; bool keepdim = false; };
+enum class InterpolationMode : uint8_t { kBilinear };
+struct InterpolateAttrs {
+  InterpolationMode mode = InterpolationMode::kBilinear;
+  bool align_corners = false;
+  std::array<int64_t, 2> size{0, 0};
+};
+using Attrs = std::variant<std::monostate, Conv2dAttrs, NormAttrs, AxisAttrs, ScaleAttrs,
+                           ShapeAttrs, PermuteAttrs, SliceAttrs, ReduceAttrs,
+                           InterpolateAttrs>;
+
+enum class ValueKind : uint8_t { kInput, kParameter, kConstant, kNodeOutput };
+
+struct Value {
+  ValueKind kind = ValueKind::kNodeOutput;
+  std::string name;      // inputs: "input"; parameters: state_dict key; others: debug name
+  Shape shape;
+  int32_t producer = -1;                              // node index for kNodeOutput
+  bool is_buffer = false;                             // parameter that is a torch buffer (BN stats)
+  std::shared_ptr<const std::vector<float>> constant; // data for kConstant
+};
+
+struct Node {
+  OpKind op;
+  std::vector<ValueId> inputs;
+  ValueId output = kNoValue;
+  Attrs attrs;
+  std::string module_path;   // torch module path this node came from, for messages and profiles
+};
+
+class Graph {
+ public:
+  ValueId add_value(Value value);
+  int32_t add_node(Node node);     // sets the output value's producer
+
+  const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
+  Value& value(ValueId id) { return values_.at(static_cast<size_t>(id)); }
+  const Node& node(int32_t index) const { return nodes_.at(static_cast<size_t>(index)); }
+  Node& node(int32_t index) { return nodes_.at(static_cast<size_t>(index)); }
+  const std::vector<Value>& values() const { return values_; }
+  const std::vector<Node>& nodes() const { return nodes_; }
+  std::vector<Node>& nodes() { return nodes_; }
+
+  // Graph inputs (in order) and named outputs (in order).
+  const std::vector<ValueId>& inputs() const { return inputs_; }
+  const std::vector<std::pair<std::string, ValueId>>& outputs() const { return outputs_; }
+  void add_output(std::string name, ValueId id);
+  void set_output(size_t index, ValueId id) { outputs_.at(index).second = id; }
+
+  // state_dict keys a checkpoint may carry that inference does not read
+  // (num_batches_tracked, index tables the builder computes itself).
+  const std::set<std::string>& ignored_keys() const { return ignored_keys_; }
+  void add_ignored_key(std::string key) { ignored_keys_.insert(std::move(key)); }
+
+  // Parameters the graph reads, in first-use order.
+  std::vector<ValueId> parameters() const;
+  // Replaces the node list (passes); recomputes producers. Values keep their ids.
+  void replace_nodes(std::vector<Node> nodes);
+
+ private:
+  std::vector<Value> values_;
+  std::vector<Node> nodes_;
+  std::vector<ValueId> inputs_;
+  std::vector<std::pair<std::string, ValueId>> outputs_;
+  std::set<std::string> ignored_keys_;
+};
+
+// Output shape of `node` from its input shapes. Throws litevit::Error naming
+// the node's op and module path when the inputs do not fit.
+Shape infer_shape(const Graph& graph, const Node& node);
+
+// Checks every node's inputs exist and its output shape matches inference.
+// Throws litevit::Error on the first inconsistency.
+void verify(const Graph& graph);
+
+// Human-readable listing: one line per value/node, with shapes and attributes.
+std::string dump(const Graph& graph);
+
+// Cost counting. MACs: conv2d (out elems x in_ch/groups x kh x kw), linear
+// (out elems x in features), matmul (batch x M x N x K); everything else 0.
+// This is the convention of timm's and fvcore's "GMACs" with attention
+// matmuls included.
+int64_t node_macs(const Graph& graph, const Node& node);
+int64_t total_macs(const Graph& graph);
+// Parameters: elements of the parameter values that are not buffers.
+int64_t total_params(const Graph& graph);
+
+}  // namespace litevit::graph

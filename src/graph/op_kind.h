@@ -1,0 +1,46 @@
+// The closed list of graph ops. Adding an op touches, together: this list and
+// its name table, the builder (builder.h), shape inference
+// (shape_inference.cpp), a reference kernel (runtime/kernels/reference/) and
+// its test. The static_assert below keeps the tables in step.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace litevit::graph {
+
+enum class OpKind : uint8_t {
+  kConv2d,       // x[N,C,H,W], w[O,C/g,kh,kw], b[O]?  -> y[N,O,Ho,Wo]
+  kBatchNorm,    // x[N,C,...], weight, bias, running_mean, running_var (eval mode)
+  kLinear,       // x[...,K], w[M,K], b[M]? -> y[...,M]  (y = x w^T + b)
+  kLayerNorm,    // x[...,C], weight[C], bias[C]; normalises the last axis
+  kMatMul,       // a[...,M,K], b[...,K,N] -> [...,M,N]; leading dims equal
+  kSoftmax,      // along one axis
+  kGelu,         // exact (erf) form: x/2 (1 + erf(x/sqrt 2))
+  kSilu,         // x sigmoid(x)
+  kRelu,
+  kAdd,          // elementwise, numpy broadcasting
+  kMul,          // elementwise, numpy broadcasting
+  kScale,        // x * alpha (scalar attribute)
+  kReshape,
+  kPermute,
+  kConcat,
+  kSlice,        // one axis, [start, end) with step
+  kExpand,       // broadcast size-1 dims to a shape (torch.expand)
+  kReduceMean,   // over a set of axes, keepdim or not
+  kInterpolate,  // NCHW spatial resize: bilinear (align_corners or not)
+  kCount
+};
+
+constexpr std::array<std::string_view, static_cast<size_t>(OpKind::kCount)> kOpNames = {
+    "conv2d", "batch_norm", "linear", "layer_norm", "matmul", "softmax", "gelu",
+    "silu",   "relu",       "add",    "mul",        "scale",  "reshape", "permute",
+    "concat", "slice",      "expand", "reduce_mean", "interpolate",
+};
+static_assert(kOpNames.size() == static_cast<size_t>(OpKind::kCount),
+              "every OpKind needs a name");
+
+inline std::string_view op_name(OpKind op) { return kOpNames[static_cast<size_t>(op)]; }
+
+}  // namespace litevit::graph

@@ -1,0 +1,230 @@
+// Output shapes of every op, from input shapes and attributes. The builder
+// calls this for each node it adds, so a config that does not fit its
+// architecture fails here, naming the op and the module path.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "graph/graph.h"
+#include "litevit/error.h"
+
+namespace litevit::graph {
+namespace {
+
+[[noreturn]] void fail(const Node& node, const std::string& reason) {
+  throw Error(fmt::format("building graph: {} at '{}': {}", op_name(node.op), node.module_path, reason));
+}
+
+void expect_rank(const Node& node, const Shape& shape, size_t rank, const char* what) {
+  if (shape.size() != rank) {
+    fail(node, fmt::format("{} must have rank {}, got shape {}", what, rank, shape_str(shape)));
+  }
+}
+
+void expect_inputs(const Node& node, size_t min_count, size_t max_count) {
+  if (node.inputs.size() < min_count || node.inputs.size() > max_count) {
+    fail(node, fmt::format("takes {}..{} inputs, got {}", min_count, max_count, node.inputs.size()));
+  }
+}
+
+Shape broadcast(const Node& node, const Shape& a, const Shape& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      fail(node, fmt::format("shapes {} and {} do not broadcast", shape_str(a), shape_str(b)));
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation) {
+  return (in + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
+}
+
+}  // namespace
+
+Shape infer_shape(const Graph& graph, const Node& node) {
+  auto in = [&](size_t i) -> const Shape& { return graph.value(node.inputs.at(i)).shape; };
+  switch (node.op) {
+    case OpKind::kConv2d: {
+      expect_inputs(node, 2, 3);
+      const auto& a = std::get<Conv2dAttrs>(node.attrs);
+      const Shape& x = in(0);
+      const Shape& w = in(1);
+      expect_rank(node, x, 4, "input");
+      expect_rank(node, w, 4, "weight");
+      if (a.groups <= 0 || x[1] % a.groups != 0 || w[0] % a.groups != 0 || x[1] / a.groups != w[1]) {
+        fail(node, fmt::format("input {} does not fit weight {} with groups={}", shape_str(x),
+                               shape_str(w), a.groups));
+      }
+      if (node.inputs.size() == 3 && in(2) != Shape{w[0]}) {
+        fail(node, fmt::format("bias has shape {}, expected [{}]", shape_str(in(2)), w[0]));
+      }
+      const int64_t ho = conv_out(x[2], w[2], a.stride[0], a.padding[0], a.dilation[0]);
+      const int64_t wo = conv_out(x[3], w[3], a.stride[1], a.padding[1], a.dilation[1]);
+      if (ho <= 0 || wo <= 0) {
+        fail(node, fmt::format("input {} is too small for kernel {}x{}", shape_str(x), w[2], w[3]));
+      }
+      return {x[0], w[0], ho, wo};
+    }
+    case OpKind::kBatchNorm: {
+      expect_inputs(node, 5, 5);
+      const Shape& x = in(0);
+      if (x.size() < 2) fail(node, "input must have a channel axis");
+      for (size_t i = 1; i < 5; ++i) {
+        if (in(i) != Shape{x[1]}) {
+          fail(node, fmt::format("parameter {} has shape {}, expected [{}]", i, shape_str(in(i)), x[1]));
+        }
+      }
+      return x;
+    }
+    case OpKind::kLinear: {
+      expect_inputs(node, 2, 3);
+      const Shape& x = in(0);
+      const Shape& w = in(1);
+      expect_rank(node, w, 2, "weight");
+      if (x.empty() || x.back() != w[1]) {
+        fail(node, fmt::format("input {} has {} features, weight {} expects {}", shape_str(x),
+                               x.empty() ? 0 : x.back(), shape_str(w), w[1]));
+      }
+      if (node.inputs.size() == 3 && in(2) != Shape{w[0]}) {
+        fail(node, fmt::format("bias has shape {}, expected [{}]", shape_str(in(2)), w[0]));
+      }
+      Shape out = x;
+      out.back() = w[0];
+      return out;
+    }
+    case OpKind::kLayerNorm: {
+      expect_inputs(node, 3, 3);
+      const Shape& x = in(0);
+      if (x.empty() || in(1) != Shape{x.back()} || in(2) != Shape{x.back()}) {
+        fail(node, fmt::format("input {} does not fit weight {} / bias {}", shape_str(x),
+                               shape_str(in(1)), shape_str(in(2))));
+      }
+      return x;
+    }
+    case OpKind::kMatMul: {
+      expect_inputs(node, 2, 2);
+      const Shape& a = in(0);
+      const Shape& b = in(1);
+      if (a.size() < 2 || a.size() != b.size() || a[a.size() - 1] != b[b.size() - 2] ||
+          !std::equal(a.begin(), a.end() - 2, b.begin())) {
+        fail(node, fmt::format("cannot multiply {} by {}", shape_str(a), shape_str(b)));
+      }
+      Shape out = a;
+      out.back() = b.back();
+      return out;
+    }
+    case OpKind::kSoftmax: {
+      expect_inputs(node, 1, 1);
+      const auto axis = std::get<AxisAttrs>(node.attrs).axis;
+      if (axis < 0 || axis >= static_cast<int64_t>(in(0).size())) fail(node, "axis out of range");
+      return in(0);
+    }
+    case OpKind::kGelu:
+    case OpKind::kSilu:
+    case OpKind::kRelu:
+    case OpKind::kScale:
+      expect_inputs(node, 1, 1);
+      return in(0);
+    case OpKind::kAdd:
+    case OpKind::kMul:
+      expect_inputs(node, 2, 2);
+      return broadcast(node, in(0), in(1));
+    case OpKind::kReshape: {
+      expect_inputs(node, 1, 1);
+      const Shape& shape = std::get<ShapeAttrs>(node.attrs).shape;
+      if (shape_numel(shape) != shape_numel(in(0)) ||
+          std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; })) {
+        fail(node, fmt::format("cannot reshape {} to {}", shape_str(in(0)), shape_str(shape)));
+      }
+      return shape;
+    }
+    case OpKind::kPermute: {
+      expect_inputs(node, 1, 1);
+      const auto& perm = std::get<PermuteAttrs>(node.attrs).perm;
+      const Shape& x = in(0);
+      Shape sorted = perm;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i) {
+        if (sorted[i] != static_cast<int64_t>(i) || sorted.size() != x.size()) {
+          fail(node, fmt::format("{} is not a permutation of the axes of {}", shape_str(perm), shape_str(x)));
+        }
+      }
+      Shape out(x.size());
+      for (size_t i = 0; i < perm.size(); ++i) out[i] = x[static_cast<size_t>(perm[i])];
+      return out;
+    }
+    case OpKind::kConcat: {
+      if (node.inputs.empty()) fail(node, "needs at least one input");
+      const auto axis = std::get<AxisAttrs>(node.attrs).axis;
+      Shape out = in(0);
+      if (axis < 0 || axis >= static_cast<int64_t>(out.size())) fail(node, "axis out of range");
+      for (size_t i = 1; i < node.inputs.size(); ++i) {
+        const Shape& s = in(i);
+        bool fits = s.size() == out.size();
+        for (size_t d = 0; fits && d < s.size(); ++d) {
+          fits = static_cast<int64_t>(d) == axis || s[d] == out[d];
+        }
+        if (!fits) {
+          fail(node, fmt::format("input {} has shape {}, which does not fit {} along axis {}", i,
+                                 shape_str(s), shape_str(in(0)), axis));
+        }
+        out[static_cast<size_t>(axis)] += s[static_cast<size_t>(axis)];
+      }
+      return out;
+    }
+    case OpKind::kSlice: {
+      expect_inputs(node, 1, 1);
+      const auto& a = std::get<SliceAttrs>(node.attrs);
+      Shape out = in(0);
+      if (a.axis < 0 || a.axis >= static_cast<int64_t>(out.size()) || a.step <= 0 || a.start < 0 ||
+          a.end > out[static_cast<size_t>(a.axis)] || a.start >= a.end) {
+        fail(node, fmt::format("slice [{}:{}:{}] on axis {} does not fit {}", a.start, a.end,
+                               a.step, a.axis, shape_str(out)));
+      }
+      out[static_cast<size_t>(a.axis)] = (a.end - a.start + a.step - 1) / a.step;
+      return out;
+    }
+    case OpKind::kExpand: {
+      expect_inputs(node, 1, 1);
+      const Shape& target = std::get<ShapeAttrs>(node.attrs).shape;
+      const Shape& x = in(0);
+      bool fits = x.size() == target.size();
+      for (size_t d = 0; fits && d < x.size(); ++d) fits = x[d] == target[d] || x[d] == 1;
+      if (!fits) fail(node, fmt::format("cannot expand {} to {}", shape_str(x), shape_str(target)));
+      return target;
+    }
+    case OpKind::kReduceMean: {
+      expect_inputs(node, 1, 1);
+      const auto& a = std::get<ReduceAttrs>(node.attrs);
+      const Shape& x = in(0);
+      Shape out;
+      for (size_t d = 0; d < x.size(); ++d) {
+        const bool reduced = std::find(a.axes.begin(), a.axes.end(), static_cast<int64_t>(d)) != a.axes.end();
+        if (!reduced) out.push_back(x[d]);
+        else if (a.keepdim) out.push_back(1);
+      }
+      for (int64_t axis : a.axes) {
+        if (axis < 0 || axis >= static_cast<int64_t>(x.size())) fail(node, "axis out of range");
+      }
+      return out;
+    }
+    case OpKind::kInterpolate: {
+      expect_inputs(node, 1, 1);
+      const auto& a = std::get<InterpolateAttrs>(node.attrs);
+      expect_rank(node, in(0), 4, "input");
+      if (a.size[0] <= 0 || a.size[1] <= 0) fail(node, "output size must be positive");
+      return {in(0)[0], in(0)[1], a.size[0], a.size[1]};
+    }
+    case OpKind::kCount:
+      break;
+  }
+  fail(node, "unknown op");
+}
+
+}  // namespace litevit::graph

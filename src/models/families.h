@@ -1,0 +1,13 @@
+// One accessor per family file. Adding a family: write src/models/<family>.cpp
+// defining its accessor, declare it here, and list it in registry.cpp.
+#pragma once
+
+#include "models/registry.h"
+
+namespace litevit::models {
+
+const Family& vit_family();         // vit.cpp
+const Family& deit_family();        // vit.cpp
+const Family& mobilevit_family();   // mobilevit.cpp
+
+}  // namespace litevit::models

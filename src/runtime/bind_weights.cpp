@@ -1,0 +1,95 @@
+#include "runtime/bind_weights.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "litevit/error.h"
+
+namespace litevit::runtime {
+namespace {
+
+constexpr size_t kMaxListed = 8;   // per category, so one bad file gives one readable line
+
+std::string list_problems(const std::string& what, const std::vector<std::string>& items) {
+  if (items.empty()) return "";
+  std::string text = fmt::format("{} {}: ", items.size(), what);
+  for (size_t i = 0; i < items.size() && i < kMaxListed; ++i) text += (i ? ", " : "") + items[i];
+  if (items.size() > kMaxListed) text += fmt::format(", ... ({} more)", items.size() - kMaxListed);
+  return text;
+}
+
+graph::Shape to_shape(const std::vector<int64_t>& dims) { return graph::Shape(dims.begin(), dims.end()); }
+
+}  // namespace
+
+WeightMap bind_weights(const graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache) {
+  std::vector<std::string> missing, unexpected, misshaped;
+  std::set<std::string> expected_keys;
+  WeightMap bound;
+  for (graph::ValueId id : graph.parameters()) {
+    const graph::Value& param = graph.value(id);
+    expected_keys.insert(param.name);
+    const io::TensorInfo* tensor = file.find(param.name);
+    if (tensor == nullptr) {
+      missing.push_back(fmt::format("'{}' {}", param.name, graph::shape_str(param.shape)));
+      continue;
+    }
+    if (to_shape(tensor->shape) != param.shape) {
+      misshaped.push_back(fmt::format("'{}' has shape {}, expected {}", param.name,
+                                      graph::shape_str(to_shape(tensor->shape)), graph::shape_str(param.shape)));
+      continue;
+    }
+    if (tensor->dtype == io::DType::I64) {
+      misshaped.push_back(fmt::format("'{}' has dtype I64, expected a float type", param.name));
+      continue;
+    }
+    if (cache != nullptr) {
+      if (auto hit = cache->find(param.name); hit != cache->end()) {
+        bound[param.name] = hit->second;
+        continue;
+      }
+    }
+    auto buffer = std::make_shared<const std::vector<float>>(file.read_f32(*tensor));
+    bound[param.name] = buffer;
+    if (cache != nullptr) (*cache)[param.name] = buffer;
+  }
+  for (const io::TensorInfo& tensor : file.tensors()) {
+    if (!expected_keys.contains(tensor.name) && !graph.ignored_keys().contains(tensor.name)) {
+      unexpected.push_back(fmt::format("'{}'", tensor.name));
+    }
+  }
+  if (!missing.empty() || !unexpected.empty() || !misshaped.empty()) {
+    std::string reasons;
+    for (const std::string& part : {list_problems("missing", missing), list_problems("unexpected", unexpected),
+                                    list_problems("misshaped", misshaped)}) {
+      if (!part.empty()) reasons += (reasons.empty() ? "" : "; ") + part;
+    }
+    throw Error(fmt::format("loading weights '{}': the file does not fit the model: {}", file.path(), reasons));
+  }
+  return bound;
+}
+
+WeightMap random_weights(const graph::Graph& graph, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  WeightMap weights;
+  for (graph::ValueId id : graph.parameters()) {
+    const graph::Value& param = graph.value(id);
+    std::vector<float> data(static_cast<size_t>(graph::shape_numel(param.shape)), 0.0f);
+    const bool is_norm_scale = param.name.ends_with("running_var") ||
+                               (param.shape.size() == 1 && param.name.ends_with("weight"));
+    if (is_norm_scale) {
+      std::fill(data.begin(), data.end(), 1.0f);
+    } else if (param.shape.size() >= 2) {
+      const int64_t fan_in = graph::shape_numel(param.shape) / param.shape[0];
+      std::normal_distribution<float> normal(0.0f, 1.0f / std::sqrt(static_cast<float>(fan_in)));
+      for (float& v : data) v = normal(rng);
+    }
+    weights[param.name] = std::make_shared<const std::vector<float>>(std::move(data));
+  }
+  return weights;
+}
+
+}  // namespace litevit::runtime

@@ -1,0 +1,31 @@
+// Weight binding: every parameter the graph reads is looked up by its
+// state_dict key in a safetensors file, checked for shape and upcast to fp32.
+// Like a strict torch load_state_dict, all missing, unexpected and misshaped
+// keys are reported together, by name, in one litevit::Error.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "graph/graph.h"
+#include "io/safetensors.h"
+
+namespace litevit::runtime {
+
+using WeightBuffer = std::shared_ptr<const std::vector<float>>;
+using WeightMap = std::unordered_map<std::string, WeightBuffer>;
+
+// Returns one fp32 buffer per parameter of `graph`. `cache` (optional) keeps
+// buffers already upcast for another graph of the same model, so building a
+// second shape does not read or convert the weights again.
+WeightMap bind_weights(const graph::Graph& graph, const io::SafetensorsFile& file,
+                       WeightMap* cache = nullptr);
+
+// Deterministic random weights for every parameter of `graph` (benchmarks and
+// shape checks without a checkpoint): N(0, 1/fan_in) for matrices and
+// kernels, 1 for norm scales and running variances, 0 elsewhere.
+WeightMap random_weights(const graph::Graph& graph, uint64_t seed = 0);
+
+}  // namespace litevit::runtime

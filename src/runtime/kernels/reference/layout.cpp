@@ -1,0 +1,86 @@
+// Ops that move elements without arithmetic: reshape (copy), permute,
+// concat, slice, expand.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "runtime/kernels/reference/reference_kernels.h"
+
+namespace litevit::runtime::reference {
+namespace {
+
+std::vector<int64_t> contiguous_strides(const graph::Shape& shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
+  return strides;
+}
+
+// out[index] = in[sum_d index[d] * in_strides[d]] for every index of `out_shape`.
+void gather_strided(const float* in, const std::vector<int64_t>& in_strides, float* out,
+                    const graph::Shape& out_shape) {
+  const int64_t n = graph::shape_numel(out_shape);
+  std::vector<int64_t> index(out_shape.size(), 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = in[offset];
+    for (size_t d = out_shape.size(); d-- > 0;) {
+      ++index[d];
+      offset += in_strides[d];
+      if (index[d] < out_shape[d]) break;
+      offset -= in_strides[d] * out_shape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void copy(const KernelContext& c) {
+  std::memcpy(c.output, c.in(0), static_cast<size_t>(graph::shape_numel(c.output_shape)) * sizeof(float));
+}
+
+// out[i0, i1, ...] = in[..., i_k at axis perm[k], ...]
+void permute(const KernelContext& c) {
+  const auto& perm = std::get<graph::PermuteAttrs>(c.node.attrs).perm;
+  const auto in_strides = contiguous_strides(c.in_shape(0));
+  std::vector<int64_t> strides(perm.size());
+  for (size_t k = 0; k < perm.size(); ++k) strides[k] = in_strides[static_cast<size_t>(perm[k])];
+  gather_strided(c.in(0), strides, c.output, c.output_shape);
+}
+
+void concat(const KernelContext& c) {
+  const auto axis = static_cast<size_t>(std::get<graph::AxisAttrs>(c.node.attrs).axis);
+  const graph::Shape& out = c.output_shape;
+  int64_t outer = 1, inner = 1;
+  for (size_t d = 0; d < axis; ++d) outer *= out[d];
+  for (size_t d = axis + 1; d < out.size(); ++d) inner *= out[d];
+  int64_t offset = 0;   // along the concat axis
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const int64_t len = c.in_shape(i)[axis];
+    for (int64_t o = 0; o < outer; ++o) {
+      std::memcpy(c.output + (o * out[axis] + offset) * inner, c.in(i) + o * len * inner,
+                  static_cast<size_t>(len * inner) * sizeof(float));
+    }
+    offset += len;
+  }
+}
+
+// out[..., k, ...] = in[..., start + k * step, ...] along one axis
+void slice(const KernelContext& c) {
+  const auto& a = std::get<graph::SliceAttrs>(c.node.attrs);
+  auto strides = contiguous_strides(c.in_shape(0));
+  const int64_t base = a.start * strides[static_cast<size_t>(a.axis)];
+  strides[static_cast<size_t>(a.axis)] *= a.step;
+  gather_strided(c.in(0) + base, strides, c.output, c.output_shape);
+}
+
+// torch.expand: size-1 axes are repeated (stride 0).
+void expand(const KernelContext& c) {
+  auto strides = contiguous_strides(c.in_shape(0));
+  for (size_t d = 0; d < strides.size(); ++d) {
+    if (c.in_shape(0)[d] == 1) strides[d] = 0;
+  }
+  gather_strided(c.in(0), strides, c.output, c.output_shape);
+}
+
+}  // namespace litevit::runtime::reference

@@ -1,0 +1,43 @@
+#include "runtime/kernels/registry.h"
+
+#include <array>
+#include <string>
+
+#include "runtime/kernels/reference/reference_kernels.h"
+
+namespace litevit::runtime {
+namespace {
+
+using graph::OpKind;
+
+constexpr std::array<ReferenceKernelFn, static_cast<size_t>(OpKind::kCount)> kReferenceKernels = {
+    reference::conv2d,  reference::batch_norm, reference::linear, reference::layer_norm,
+    reference::matmul,  reference::softmax,    reference::gelu,   reference::silu,
+    reference::relu,    reference::add,        reference::mul,    reference::scale,
+    reference::copy,    reference::permute,    reference::concat, reference::slice,
+    reference::expand,  reference::reduce_mean, reference::interpolate,
+};
+static_assert(kReferenceKernels.size() == graph::kOpNames.size(),
+              "every OpKind needs a reference kernel, in OpKind order");
+
+class ReferenceKernel final : public Kernel {
+ public:
+  ReferenceKernel(ReferenceKernelFn fn, OpKind op)
+      : fn_(fn), name_(std::string(graph::op_name(op)) + "_reference") {}
+  void run(const KernelContext& context) const override { fn_(context); }
+  const char* name() const override { return name_.c_str(); }
+
+ private:
+  ReferenceKernelFn fn_;
+  std::string name_;
+};
+
+}  // namespace
+
+ReferenceKernelFn reference_kernel_fn(OpKind op) { return kReferenceKernels[static_cast<size_t>(op)]; }
+
+std::unique_ptr<Kernel> make_reference_kernel(OpKind op) {
+  return std::make_unique<ReferenceKernel>(reference_kernel_fn(op), op);
+}
+
+}  // namespace litevit::runtime

@@ -1,0 +1,75 @@
+#include "runtime/plan.h"
+
+#include <fmt/format.h>
+
+#include "litevit/error.h"
+#include "runtime/kernels/registry.h"
+#include "util/check.h"
+
+namespace litevit::runtime {
+
+Plan::Plan(graph::Graph graph, WeightMap weights, const CompileOptions& options) : graph_(std::move(graph)) {
+  graph::verify(graph_);
+  fixed_.resize(graph_.values().size());
+  for (size_t v = 0; v < graph_.values().size(); ++v) {
+    const graph::Value& value = graph_.values()[v];
+    if (value.kind == graph::ValueKind::kConstant) fixed_[v] = value.constant;
+  }
+  for (graph::ValueId id : graph_.parameters()) {
+    auto it = weights.find(graph_.value(id).name);
+    LITEVIT_ASSERT(it != weights.end(), "parameter without bound weights");
+    LITEVIT_ASSERT(static_cast<int64_t>(it->second->size()) == graph::shape_numel(graph_.value(id).shape),
+                   "bound weight has the wrong size");
+    fixed_[static_cast<size_t>(id)] = it->second;
+  }
+  (void)options.reference_kernels;   // only reference kernels exist so far
+  for (const graph::Node& node : graph_.nodes()) kernels_.push_back(make_reference_kernel(node.op));
+}
+
+std::vector<std::string> Plan::kernel_names() const {
+  std::vector<std::string> names;
+  for (const auto& kernel : kernels_) names.emplace_back(kernel->name());
+  return names;
+}
+
+std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Tensor*>& inputs) const {
+  const auto& graph_inputs = graph_.inputs();
+  if (inputs.size() != graph_inputs.size()) {
+    throw Error(fmt::format("running model: got {} inputs, expected {}", inputs.size(), graph_inputs.size()));
+  }
+  std::vector<const float*> data(graph_.values().size(), nullptr);
+  std::vector<std::vector<float>> owned(graph_.values().size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const graph::Value& value = graph_.value(graph_inputs[i]);
+    if (inputs[i]->shape != value.shape || inputs[i]->numel() != static_cast<int64_t>(inputs[i]->data.size())) {
+      throw Error(fmt::format("running model: input '{}' has shape {} ({} values), expected {}", value.name,
+                              graph::shape_str(inputs[i]->shape), inputs[i]->data.size(),
+                              graph::shape_str(value.shape)));
+    }
+    data[static_cast<size_t>(graph_inputs[i])] = inputs[i]->data.data();
+  }
+  for (size_t v = 0; v < fixed_.size(); ++v) {
+    if (fixed_[v]) data[v] = fixed_[v]->data();
+  }
+  std::vector<InputView> views;
+  for (size_t n = 0; n < graph_.nodes().size(); ++n) {
+    const graph::Node& node = graph_.nodes()[n];
+    const auto out = static_cast<size_t>(node.output);
+    owned[out].resize(static_cast<size_t>(graph::shape_numel(graph_.values()[out].shape)));
+    data[out] = owned[out].data();
+    views.clear();
+    for (graph::ValueId in : node.inputs) {
+      views.push_back({data[static_cast<size_t>(in)], &graph_.value(in).shape});
+    }
+    kernels_[n]->run({node, views, owned[out].data(), graph_.values()[out].shape});
+  }
+  std::vector<std::pair<std::string, Tensor>> results;
+  for (const auto& [name, id] : graph_.outputs()) {
+    const graph::Value& value = graph_.value(id);
+    const float* src = data[static_cast<size_t>(id)];
+    results.emplace_back(name, Tensor{value.shape, std::vector<float>(src, src + graph::shape_numel(value.shape))});
+  }
+  return results;
+}
+
+}  // namespace litevit::runtime

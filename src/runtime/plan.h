@@ -1,0 +1,40 @@
+// A compiled graph: one kernel per node, weights bound, ready to run.
+// A Plan is immutable once built; run() allocates its own buffers, so one
+// plan can be run from several threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "graph/graph.h"
+#include "litevit/tensor.h"
+#include "runtime/bind_weights.h"
+#include "runtime/kernels/kernel.h"
+
+namespace litevit::runtime {
+
+struct CompileOptions {
+  bool reference_kernels = false;   // run every op on its reference kernel
+};
+
+class Plan {
+ public:
+  Plan(graph::Graph graph, WeightMap weights, const CompileOptions& options);
+
+  const graph::Graph& graph() const { return graph_; }
+  // Kernel chosen for each node, in node order.
+  std::vector<std::string> kernel_names() const;
+
+  // Inputs in graph-input order; each must match its input's shape.
+  // Returns the named outputs in graph order.
+  std::vector<std::pair<std::string, Tensor>> run(const std::vector<const Tensor*>& inputs) const;
+
+ private:
+  graph::Graph graph_;
+  std::vector<WeightBuffer> fixed_;                 // per value: parameter or constant data
+  std::vector<std::unique_ptr<Kernel>> kernels_;    // per node
+};
+
+}  // namespace litevit::runtime

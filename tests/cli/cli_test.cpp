@@ -1,0 +1,174 @@
+// End-to-end runs of the litevit command: outputs, and one-line errors with
+// exit code 1 for bad input.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "litevit/litevit.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code;
+  std::string out, err;
+};
+
+fs::path temp_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("litevit_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream f(path);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+Result litevit_cli(const std::string& args) {
+  const fs::path out = temp_dir() / "stdout.txt", err = temp_dir() / "stderr.txt";
+  const std::string command = std::string(LITEVIT_CLI_PATH) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+std::string data(const std::string& case_name, const std::string& file) {
+  return (fs::path(LITEVIT_TEST_DATA_DIR) / case_name / file).string();
+}
+
+std::string run_args(const std::string& model, const std::string& weights, const std::string& input) {
+  return model + " --weights " + weights + " --input " + input + " --output " + (temp_dir() / "out.safetensors").string();
+}
+
+void expect_one_line_error(const Result& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.find("litevit: error: "), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(Cli, RunWritesFeaturesAndLogits) {
+  const Result r = litevit_cli("run " + run_args(data("vit_micro", "case.json"), data("vit_micro", "weights.safetensors"),
+                                                 data("vit_micro", "io.safetensors")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* name : {"features", "logits"}) {
+    const litevit::Tensor out = litevit::load_tensor((temp_dir() / "out.safetensors").string(), name);
+    const litevit::Tensor ref = litevit::load_tensor(data("vit_micro", "io.safetensors"), name);
+    ASSERT_EQ(out.shape, ref.shape);
+    double max_diff = 0, max_ref = 0;
+    for (size_t i = 0; i < ref.data.size(); ++i) {
+      max_diff = std::max(max_diff, std::abs(static_cast<double>(out.data[i]) - ref.data[i]));
+      max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
+    }
+    EXPECT_LE(max_diff / max_ref, 1e-4) << name;
+  }
+}
+
+TEST(Cli, WrongInputShape) {
+  const Result r = litevit_cli("run " + run_args(data("deit_micro", "case.json"), data("deit_micro", "weights.safetensors"),
+                                                 data("vit_micro", "io.safetensors")));
+  expect_one_line_error(r, "input [2,3,40,40] does not fit the model, which takes [N,3,32,32]");
+}
+
+TEST(Cli, UnknownModelSuggestsNames) {
+  const Result r = litevit_cli("info mobilevit_xxxs");
+  expect_one_line_error(r, "unknown model 'mobilevit_xxxs' (did you mean: mobilevit_xxs");
+}
+
+TEST(Cli, WeightsOfAnotherModel) {
+  const Result r = litevit_cli("run " + run_args(data("vit_micro", "case.json"), data("deit_micro", "weights.safetensors"),
+                                                 data("vit_micro", "io.safetensors")));
+  expect_one_line_error(r, "does not fit the model");
+  EXPECT_NE(r.err.find("'pos_embed' has shape [1,17,32], expected [1,26,32]"), std::string::npos) << r.err;
+}
+
+TEST(Cli, TruncatedWeights) {
+  const std::string weights = data("vit_micro", "weights.safetensors");
+  for (const double fraction : {0.0, 0.001, 0.01, 0.5, 0.999}) {
+    const fs::path cut = temp_dir() / "cut.safetensors";
+    fs::copy_file(weights, cut, fs::copy_options::overwrite_existing);
+    fs::resize_file(cut, static_cast<uintmax_t>(static_cast<double>(fs::file_size(weights)) * fraction));
+    const Result r = litevit_cli("run " + run_args(data("vit_micro", "case.json"), cut.string(), data("vit_micro", "io.safetensors")));
+    expect_one_line_error(r, cut.string());
+  }
+}
+
+TEST(Cli, LyingHeaderLength) {
+  const fs::path bad = temp_dir() / "lying.safetensors";
+  fs::copy_file(data("vit_micro", "weights.safetensors"), bad, fs::copy_options::overwrite_existing);
+  {
+    std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+    const uint64_t huge = 1ull << 40;
+    f.write(reinterpret_cast<const char*>(&huge), 8);
+  }
+  const Result r = litevit_cli("run " + run_args(data("vit_micro", "case.json"), bad.string(), data("vit_micro", "io.safetensors")));
+  expect_one_line_error(r, bad.string());
+}
+
+TEST(Cli, MissingFiles) {
+  expect_one_line_error(litevit_cli("run " + run_args("vit_tiny_patch16_224", "/nonexistent/w.safetensors", "x")),
+                        "/nonexistent/w.safetensors");
+  expect_one_line_error(litevit_cli("run " + run_args(data("vit_micro", "case.json"), data("vit_micro", "weights.safetensors"),
+                                                      "/nonexistent/in.safetensors")),
+                        "/nonexistent/in.safetensors");
+  expect_one_line_error(litevit_cli("info /nonexistent/config.json"), "/nonexistent/config.json");
+}
+
+TEST(Cli, InputTensorMissing) {
+  const Result r = litevit_cli("run " + run_args(data("vit_micro", "case.json"), data("vit_micro", "weights.safetensors"),
+                                                 data("vit_micro", "weights.safetensors")));
+  expect_one_line_error(r, "reading tensor 'input'");
+}
+
+TEST(Cli, ListAndInfo) {
+  const Result list = litevit_cli("list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("mobilevit_xxs"), std::string::npos);
+  EXPECT_NE(list.out.find("deit_tiny_distilled_patch16_224"), std::string::npos);
+  const Result info = litevit_cli("info deit_tiny_patch16_224");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("params:  5717416"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("output:  logits [1,1000]"), std::string::npos) << info.out;
+  const Result graph = litevit_cli("info mobilevit_xxs --input-shape 2,3,128,160 --graph");
+  ASSERT_EQ(graph.exit_code, 0) << graph.err;
+  EXPECT_NE(graph.out.find("stages.2.1.transformer.0.attn.qkv"), std::string::npos);
+}
+
+TEST(Cli, HelpForEveryCommand) {
+  for (const char* command : {"", "list", "info", "run"}) {
+    const Result r = litevit_cli(std::string(command) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << command << r.out;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Cli, CheckComparesWithReference) {
+  const std::string case_args = run_args(data("mobilevit_micro_odd", "case.json"),
+                                         data("mobilevit_micro_odd", "weights.safetensors"),
+                                         data("mobilevit_micro_odd", "io.safetensors"));
+  const Result ok = litevit_cli("run " + case_args + " --check " + data("mobilevit_micro_odd", "io.safetensors"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("features: max|out - ref| / max|ref| = "), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("logits: max|out - ref| / max|ref| = "), std::string::npos) << ok.out;
+  // A reference from another case of the same shapes must fail the check.
+  const Result bad = litevit_cli("run " + run_args(data("mobilevit_micro", "case.json"),
+                                                   data("mobilevit_micro", "weights.safetensors"),
+                                                   data("mobilevit_micro", "io.safetensors")) +
+                                 " --check " + data("mobilevit_micro", "io.safetensors") + " --tolerance 1e-12");
+  expect_one_line_error(bad, "exceed the tolerance 1e-12");
+}
+
+}  // namespace
