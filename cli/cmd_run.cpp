@@ -14,15 +14,6 @@
 namespace litevit::cli {
 namespace {
 
-double relative_error(const Tensor& out, const Tensor& ref) {
-  double max_diff = 0.0, max_ref = 0.0;
-  for (size_t i = 0; i < ref.data.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(out.data[i]) - ref.data[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
-  }
-  return max_ref > 0.0 ? max_diff / max_ref : max_diff;
-}
-
 void check_outputs(const std::vector<std::pair<std::string, Tensor>>& outputs, const std::string& reference,
                    double tolerance) {
   std::vector<std::string> failed;

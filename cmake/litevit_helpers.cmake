@@ -27,6 +27,7 @@ function(litevit_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE
     LITEVIT_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
     LITEVIT_SHARED_REF_DIR="${PROJECT_SOURCE_DIR}/../shared/ref"

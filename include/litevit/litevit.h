@@ -93,6 +93,10 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
+// The parity metric of the reference cases: max|out - ref| / max|ref| over
+// the whole tensor (max|out - ref| when ref is all zeros). Shapes must match.
+double relative_error(const Tensor& out, const Tensor& ref);
+
 // One named tensor of a safetensors file, as fp32 (F16/BF16 upcast exactly).
 Tensor load_tensor(const std::string& path, const std::string& name);
 // Writes fp32 tensors to a safetensors file, in order.

@@ -2,6 +2,8 @@
 // models (config -> graph), passes, runtime (bind weights, compile, run).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <mutex>
 
 #include "graph/graph.h"
@@ -133,6 +135,19 @@ std::vector<VariantInfo> list_variants() {
 std::vector<std::string> nearest_variant_names(const std::string& name) { return models::nearest_names(name); }
 
 std::vector<std::string> pass_names() { return passes::pass_names(); }
+
+double relative_error(const Tensor& out, const Tensor& ref) {
+  if (out.shape != ref.shape || out.data.size() != ref.data.size()) {
+    throw Error(fmt::format("comparing tensors: shapes {} and {} differ", graph::shape_str(out.shape),
+                            graph::shape_str(ref.shape)));
+  }
+  double max_diff = 0.0, max_ref = 0.0;
+  for (size_t i = 0; i < ref.data.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(static_cast<double>(out.data[i]) - ref.data[i]));
+    max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
+  }
+  return max_ref > 0.0 ? max_diff / max_ref : max_diff;
+}
 
 Tensor load_tensor(const std::string& path, const std::string& name) {
   auto file = io::SafetensorsFile::open(path);

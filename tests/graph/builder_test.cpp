@@ -2,6 +2,8 @@
 // misfits naming the op and the module path.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include "graph/builder.h"
 #include "litevit/error.h"
 
@@ -9,14 +11,7 @@ namespace {
 
 using namespace litevit::graph;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const litevit::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using litevit::testing_util::error_of;
 
 TEST(Builder, ModulesDeclareParametersUnderTheirPath) {
   Graph g;

@@ -4,6 +4,8 @@
 // parity_test (mobilevit_micro, mobilevit_micro_odd, full/mobilevit_xxs).
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -15,14 +17,7 @@ namespace {
 using litevit::Model;
 using Shape = std::vector<int64_t>;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const litevit::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using litevit::testing_util::error_of;
 
 std::string config(const std::string& timm_name, const std::string& kwargs) {
   return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";

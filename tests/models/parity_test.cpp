@@ -61,15 +61,6 @@ std::vector<Case> find_cases() {
   return cases;
 }
 
-double relative_error(const litevit::Tensor& out, const litevit::Tensor& ref) {
-  double max_diff = 0.0, max_ref = 0.0;
-  for (size_t i = 0; i < ref.data.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(out.data[i]) - ref.data[i]));
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
-  }
-  return max_ref > 0.0 ? max_diff / max_ref : max_diff;
-}
-
 class ParityTest : public testing::TestWithParam<std::tuple<Case, bool>> {};
 
 TEST_P(ParityTest, MatchesReference) {
@@ -82,7 +73,7 @@ TEST_P(ParityTest, MatchesReference) {
   for (const auto& [name, out] : outputs) {
     const litevit::Tensor ref = litevit::load_tensor(io, name);
     ASSERT_EQ(out.shape, ref.shape) << c.label << " output " << name;
-    const double err = relative_error(out, ref);
+    const double err = litevit::relative_error(out, ref);
     EXPECT_LE(err, kTolerance) << c.label << " output " << name;
     RecordProperty(name + "_err", std::to_string(err));
     std::printf("[ parity   ] %s %s %s err %.3e\n", c.label.c_str(), reference_kernels ? "reference" : "fast",

@@ -2,6 +2,8 @@
 // clear messages, every variant builds, and sizes match the published ones.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <cmath>
 
 #include "litevit/litevit.h"
@@ -10,14 +12,7 @@ namespace {
 
 using litevit::Model;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const litevit::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using litevit::testing_util::error_of;
 
 TEST(Registry, UnknownNameSuggestsNearest) {
   const std::string message = error_of([] { Model::load("deit_tiny_patch16_244"); });
