@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages litevit builds with (run as root, or with sudo available).
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config
-          libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev)
+          libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
+          libdnnl-dev libhwy-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -41,12 +41,12 @@ struct Model::Impl {
     }
     graph::Graph graph = models::build_graph(config, shape);
     // Bind against the graph as built, so the key check sees every parameter
-    // of the model, whatever the passes remove later.
-    runtime::WeightMap weights = weights_file ? runtime::bind_weights(graph, *weights_file, &weight_cache)
-                                              : runtime::random_weights(graph, random_seed);
+    // of the model, whatever the passes remove later; passes then see the data.
+    if (weights_file) runtime::bind_weights(graph, *weights_file, &weight_cache);
+    else runtime::bind_random_weights(graph, random_seed);
     passes::run_passes(graph, pass_options());
     auto plan = std::make_shared<const runtime::Plan>(
-        std::move(graph), std::move(weights), runtime::CompileOptions{.reference_kernels = options.reference_kernels});
+        std::move(graph), runtime::CompileOptions{.reference_kernels = options.reference_kernels});
     plans[shape] = plan;
     return plan;
   }

@@ -51,7 +51,7 @@ ValueId Builder::constant(const std::string& name, Shape shape, std::vector<floa
   return graph_.add_value({.kind = ValueKind::kConstant,
                            .name = name,
                            .shape = std::move(shape),
-                           .constant = std::make_shared<const std::vector<float>>(std::move(data))});
+                           .data = std::make_shared<const std::vector<float>>(std::move(data))});
 }
 
 ValueId Builder::add_node(OpKind op, std::vector<ValueId> inputs, Attrs attrs, const std::string& path) {
@@ -98,26 +98,26 @@ ValueId Builder::batch_norm(const std::string& path, ValueId x, float eps) {
                   {x, parameter(path + ".weight", {channels}), parameter(path + ".bias", {channels}),
                    parameter(path + ".running_mean", {channels}, true),
                    parameter(path + ".running_var", {channels}, true)},
-                  NormAttrs{eps}, path);
+                  NormAttrs{.eps = eps, .axis = 1}, path);
 }
 
 ValueId Builder::linear(const std::string& path, ValueId x, int64_t out_features, bool bias) {
   const int64_t in_features = shape(x).empty() ? 0 : shape(x).back();
   std::vector<ValueId> inputs = {x, parameter(path + ".weight", {out_features, in_features})};
   if (bias) inputs.push_back(parameter(path + ".bias", {out_features}));
-  return add_node(OpKind::kLinear, std::move(inputs), std::monostate{}, path);
+  return add_node(OpKind::kLinear, std::move(inputs), LinearAttrs{}, path);
 }
 
 ValueId Builder::layer_norm(const std::string& path, ValueId x, float eps) {
   const int64_t channels = shape(x).empty() ? 0 : shape(x).back();
   return add_node(OpKind::kLayerNorm,
                   {x, parameter(path + ".weight", {channels}), parameter(path + ".bias", {channels})},
-                  NormAttrs{eps}, path);
+                  NormAttrs{.eps = eps, .axis = -1}, path);
 }
 
 // ---- functional -----------------------------------------------------------------
 
-ValueId Builder::matmul(ValueId a, ValueId b) { return add_node(OpKind::kMatMul, {a, b}, std::monostate{}, scope_); }
+ValueId Builder::matmul(ValueId a, ValueId b) { return add_node(OpKind::kMatMul, {a, b}, MatMulAttrs{}, scope_); }
 ValueId Builder::softmax(ValueId x, int64_t axis) {
   return add_node(OpKind::kSoftmax, {x}, AxisAttrs{normalize_axis(x, axis)}, scope_);
 }

@@ -17,6 +17,31 @@ int64_t shape_numel(const Shape& shape) {
 
 std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
 
+const char* activation_name(Activation act) {
+  switch (act) {
+    case Activation::kNone: return "none";
+    case Activation::kRelu: return "relu";
+    case Activation::kGelu: return "gelu";
+    case Activation::kSilu: return "silu";
+  }
+  return "?";
+}
+
+const Epilogue* epilogue_of(const Node& node) {
+  if (const auto* a = std::get_if<Conv2dAttrs>(&node.attrs)) return &a->epilogue;
+  if (const auto* a = std::get_if<LinearAttrs>(&node.attrs)) return &a->epilogue;
+  if (const auto* a = std::get_if<MatMulAttrs>(&node.attrs)) return &a->epilogue;
+  return nullptr;
+}
+
+Epilogue* epilogue_of(Node& node) { return const_cast<Epilogue*>(epilogue_of(static_cast<const Node&>(node))); }
+
+bool has_bias(const Node& node) {
+  const Epilogue* e = epilogue_of(node);
+  const size_t residual = e != nullptr && e->residual ? 1 : 0;
+  return (node.op == OpKind::kConv2d || node.op == OpKind::kLinear) && node.inputs.size() == 3 + residual;
+}
+
 ValueId Graph::add_value(Value value) {
   const auto id = static_cast<ValueId>(values_.size());
   if (value.kind == ValueKind::kInput) inputs_.push_back(id);
@@ -89,10 +114,8 @@ int64_t node_macs(const Graph& graph, const Node& node) {
     }
     case OpKind::kLinear:
       return shape_numel(out) * graph.value(node.inputs[1]).shape[1];
-    case OpKind::kMatMul: {
-      const Shape& a = graph.value(node.inputs[0]).shape;
-      return shape_numel(out) * a.back();
-    }
+    case OpKind::kMatMul:
+      return shape_numel(out) * graph.value(node.inputs[0]).shape.back();
     default:
       return 0;
   }
@@ -114,15 +137,27 @@ int64_t total_params(const Graph& graph) {
 
 namespace {
 
+std::string epilogue_str(const Epilogue& e) {
+  std::string text;
+  if (e.act != Activation::kNone) text += fmt::format(" +{}", activation_name(e.act));
+  if (e.residual) text += " +residual";
+  return text;
+}
+
 std::string attrs_str(const Attrs& attrs) {
   struct Printer {
     std::string operator()(std::monostate) const { return ""; }
     std::string operator()(const Conv2dAttrs& a) const {
-      return fmt::format(" stride={}x{} pad={}x{} dilation={}x{} groups={}", a.stride[0],
+      return fmt::format(" stride={}x{} pad={}x{} dilation={}x{} groups={}{}{}", a.stride[0],
                          a.stride[1], a.padding[0], a.padding[1], a.dilation[0], a.dilation[1],
-                         a.groups);
+                         a.groups, a.channels_last ? " NHWC" : "", epilogue_str(a.epilogue));
     }
-    std::string operator()(const NormAttrs& a) const { return fmt::format(" eps={:g}", a.eps); }
+    std::string operator()(const LinearAttrs& a) const { return epilogue_str(a.epilogue); }
+    std::string operator()(const MatMulAttrs& a) const {
+      return fmt::format("{}{}{}", a.transpose_b ? " transpose_b" : "",
+                         a.alpha != 1.0f ? fmt::format(" alpha={:g}", a.alpha) : "", epilogue_str(a.epilogue));
+    }
+    std::string operator()(const NormAttrs& a) const { return fmt::format(" eps={:g} axis={}", a.eps, a.axis); }
     std::string operator()(const AxisAttrs& a) const { return fmt::format(" axis={}", a.axis); }
     std::string operator()(const ScaleAttrs& a) const { return fmt::format(" alpha={:g}", a.alpha); }
     std::string operator()(const ShapeAttrs& a) const { return " shape=" + shape_str(a.shape); }
@@ -134,8 +169,8 @@ std::string attrs_str(const Attrs& attrs) {
       return fmt::format(" axes={} keepdim={}", shape_str(a.axes), a.keepdim);
     }
     std::string operator()(const InterpolateAttrs& a) const {
-      return fmt::format(" bilinear size={}x{} align_corners={}", a.size[0], a.size[1],
-                         a.align_corners);
+      return fmt::format(" bilinear size={}x{} align_corners={}{}", a.size[0], a.size[1],
+                         a.align_corners, a.channels_last ? " NHWC" : "");
     }
   };
   return std::visit(Printer{}, attrs);

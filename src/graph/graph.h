@@ -25,13 +25,37 @@ int64_t shape_numel(const Shape& shape);
 std::string shape_str(const Shape& shape);   // "[2,3,224,224]"
 
 // ---- op attributes: one struct per op that has any -------------------------
+enum class Activation : uint8_t { kNone, kRelu, kGelu, kSilu };
+const char* activation_name(Activation act);
+
+// Work a pass fused into a conv2d / linear / matmul: y = act(op(x)), then
+// + residual when `residual` (the residual is the node's last input, with the
+// output's shape). Builders never set it; fuse_* passes do.
+struct Epilogue {
+  Activation act = Activation::kNone;
+  bool residual = false;
+};
+
 struct Conv2dAttrs {
   std::array<int64_t, 2> stride{1, 1};
   std::array<int64_t, 2> padding{0, 0};
   std::array<int64_t, 2> dilation{1, 1};
   int64_t groups = 1;
+  // Set by assign_layout: input [N,H,W,C] and output [N,Ho,Wo,O] (weights stay [O,C/g,kh,kw]).
+  bool channels_last = false;
+  Epilogue epilogue;
 };
-struct NormAttrs { float eps = 1e-5f; };          // batch_norm, layer_norm
+struct LinearAttrs { Epilogue epilogue; };
+// y = alpha * a b (or a b^T when transpose_b: b is [..., N, K]).
+struct MatMulAttrs {
+  bool transpose_b = false;
+  float alpha = 1.0f;
+  Epilogue epilogue;
+};
+struct NormAttrs {
+  float eps = 1e-5f;
+  int64_t axis = 1;        // batch_norm: the channel axis (3 once assign_layout made it NHWC)
+};                         // layer_norm: always the last axis
 struct AxisAttrs { int64_t axis = -1; };           // softmax, concat
 struct ScaleAttrs { float alpha = 1.0f; };
 struct ShapeAttrs { Shape shape; };                // reshape, expand
@@ -43,10 +67,11 @@ struct InterpolateAttrs {
   InterpolationMode mode = InterpolationMode::kBilinear;
   bool align_corners = false;
   std::array<int64_t, 2> size{0, 0};
+  bool channels_last = false;   // input [N,H,W,C] -> output [N,h,w,C]
 };
-using Attrs = std::variant<std::monostate, Conv2dAttrs, NormAttrs, AxisAttrs, ScaleAttrs,
-                           ShapeAttrs, PermuteAttrs, SliceAttrs, ReduceAttrs,
-                           InterpolateAttrs>;
+using Attrs = std::variant<std::monostate, Conv2dAttrs, LinearAttrs, MatMulAttrs, NormAttrs,
+                           AxisAttrs, ScaleAttrs, ShapeAttrs, PermuteAttrs, SliceAttrs,
+                           ReduceAttrs, InterpolateAttrs>;
 
 enum class ValueKind : uint8_t { kInput, kParameter, kConstant, kNodeOutput };
 
@@ -56,7 +81,9 @@ struct Value {
   Shape shape;
   int32_t producer = -1;                              // node index for kNodeOutput
   bool is_buffer = false;                             // parameter that is a torch buffer (BN stats)
-  std::shared_ptr<const std::vector<float>> constant; // data for kConstant
+  // Data of a kConstant, and of a kParameter once weights are bound
+  // (bind_weights), so passes can fold weights.
+  std::shared_ptr<const std::vector<float>> data;
 };
 
 struct Node {
@@ -66,6 +93,12 @@ struct Node {
   Attrs attrs;
   std::string module_path;   // torch module path this node came from, for messages and profiles
 };
+
+// The fused epilogue of a conv2d / linear / matmul node (nullptr for other ops).
+const Epilogue* epilogue_of(const Node& node);
+Epilogue* epilogue_of(Node& node);
+// conv2d / linear: inputs are (x, weight, [bias], [residual]).
+bool has_bias(const Node& node);
 
 class Graph {
  public:

@@ -45,45 +45,57 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
   return (in + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
 }
 
-}  // namespace
+// The residual of a fused epilogue must have the output's shape.
+void check_residual(const Graph& graph, const Node& node, const Shape& out) {
+  const Epilogue* e = epilogue_of(node);
+  if (e == nullptr || !e->residual) return;
+  const Shape& r = graph.value(node.inputs.back()).shape;
+  if (r != out) fail(node, fmt::format("residual has shape {}, expected {}", shape_str(r), shape_str(out)));
+}
 
-Shape infer_shape(const Graph& graph, const Node& node) {
+Shape infer(const Graph& graph, const Node& node) {
+  const Epilogue* epilogue = epilogue_of(node);
+  const size_t residual = epilogue != nullptr && epilogue->residual ? 1 : 0;
   auto in = [&](size_t i) -> const Shape& { return graph.value(node.inputs.at(i)).shape; };
   switch (node.op) {
     case OpKind::kConv2d: {
-      expect_inputs(node, 2, 3);
+      expect_inputs(node, 2 + residual, 3 + residual);
       const auto& a = std::get<Conv2dAttrs>(node.attrs);
       const Shape& x = in(0);
       const Shape& w = in(1);
       expect_rank(node, x, 4, "input");
       expect_rank(node, w, 4, "weight");
-      if (a.groups <= 0 || x[1] % a.groups != 0 || w[0] % a.groups != 0 || x[1] / a.groups != w[1]) {
+      const size_t c_axis = a.channels_last ? 3 : 1, h_axis = a.channels_last ? 1 : 2;
+      const int64_t channels = x[c_axis], height = x[h_axis], width = x[h_axis + 1];
+      if (a.groups <= 0 || channels % a.groups != 0 || w[0] % a.groups != 0 || channels / a.groups != w[1]) {
         fail(node, fmt::format("input {} does not fit weight {} with groups={}", shape_str(x),
                                shape_str(w), a.groups));
       }
-      if (node.inputs.size() == 3 && in(2) != Shape{w[0]}) {
+      if (has_bias(node) && in(2) != Shape{w[0]}) {
         fail(node, fmt::format("bias has shape {}, expected [{}]", shape_str(in(2)), w[0]));
       }
-      const int64_t ho = conv_out(x[2], w[2], a.stride[0], a.padding[0], a.dilation[0]);
-      const int64_t wo = conv_out(x[3], w[3], a.stride[1], a.padding[1], a.dilation[1]);
+      const int64_t ho = conv_out(height, w[2], a.stride[0], a.padding[0], a.dilation[0]);
+      const int64_t wo = conv_out(width, w[3], a.stride[1], a.padding[1], a.dilation[1]);
       if (ho <= 0 || wo <= 0) {
         fail(node, fmt::format("input {} is too small for kernel {}x{}", shape_str(x), w[2], w[3]));
       }
-      return {x[0], w[0], ho, wo};
+      return a.channels_last ? Shape{x[0], ho, wo, w[0]} : Shape{x[0], w[0], ho, wo};
     }
     case OpKind::kBatchNorm: {
       expect_inputs(node, 5, 5);
       const Shape& x = in(0);
-      if (x.size() < 2) fail(node, "input must have a channel axis");
+      const int64_t axis = std::get<NormAttrs>(node.attrs).axis;
+      if (axis < 0 || axis >= static_cast<int64_t>(x.size())) fail(node, "channel axis out of range");
+      const int64_t channels = x[static_cast<size_t>(axis)];
       for (size_t i = 1; i < 5; ++i) {
-        if (in(i) != Shape{x[1]}) {
-          fail(node, fmt::format("parameter {} has shape {}, expected [{}]", i, shape_str(in(i)), x[1]));
+        if (in(i) != Shape{channels}) {
+          fail(node, fmt::format("parameter {} has shape {}, expected [{}]", i, shape_str(in(i)), channels));
         }
       }
       return x;
     }
     case OpKind::kLinear: {
-      expect_inputs(node, 2, 3);
+      expect_inputs(node, 2 + residual, 3 + residual);
       const Shape& x = in(0);
       const Shape& w = in(1);
       expect_rank(node, w, 2, "weight");
@@ -91,7 +103,7 @@ Shape infer_shape(const Graph& graph, const Node& node) {
         fail(node, fmt::format("input {} has {} features, weight {} expects {}", shape_str(x),
                                x.empty() ? 0 : x.back(), shape_str(w), w[1]));
       }
-      if (node.inputs.size() == 3 && in(2) != Shape{w[0]}) {
+      if (has_bias(node) && in(2) != Shape{w[0]}) {
         fail(node, fmt::format("bias has shape {}, expected [{}]", shape_str(in(2)), w[0]));
       }
       Shape out = x;
@@ -108,15 +120,18 @@ Shape infer_shape(const Graph& graph, const Node& node) {
       return x;
     }
     case OpKind::kMatMul: {
-      expect_inputs(node, 2, 2);
+      expect_inputs(node, 2 + residual, 2 + residual);
+      const bool transpose_b = std::get<MatMulAttrs>(node.attrs).transpose_b;
       const Shape& a = in(0);
       const Shape& b = in(1);
-      if (a.size() < 2 || a.size() != b.size() || a[a.size() - 1] != b[b.size() - 2] ||
+      const size_t k_axis = transpose_b ? b.size() - 1 : b.size() - 2;
+      if (a.size() < 2 || a.size() != b.size() || a[a.size() - 1] != b[k_axis] ||
           !std::equal(a.begin(), a.end() - 2, b.begin())) {
-        fail(node, fmt::format("cannot multiply {} by {}", shape_str(a), shape_str(b)));
+        fail(node, fmt::format("cannot multiply {} by {}{}", shape_str(a), shape_str(b),
+                               transpose_b ? " transposed" : ""));
       }
       Shape out = a;
-      out.back() = b.back();
+      out.back() = transpose_b ? b[b.size() - 2] : b.back();
       return out;
     }
     case OpKind::kSoftmax: {
@@ -219,12 +234,21 @@ Shape infer_shape(const Graph& graph, const Node& node) {
       const auto& a = std::get<InterpolateAttrs>(node.attrs);
       expect_rank(node, in(0), 4, "input");
       if (a.size[0] <= 0 || a.size[1] <= 0) fail(node, "output size must be positive");
+      if (a.channels_last) return {in(0)[0], a.size[0], a.size[1], in(0)[3]};
       return {in(0)[0], in(0)[1], a.size[0], a.size[1]};
     }
     case OpKind::kCount:
       break;
   }
   fail(node, "unknown op");
+}
+
+}  // namespace
+
+Shape infer_shape(const Graph& graph, const Node& node) {
+  Shape out = infer(graph, node);
+  check_residual(graph, node, out);
+  return out;
 }
 
 }  // namespace litevit::graph

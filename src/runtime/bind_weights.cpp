@@ -25,7 +25,7 @@ graph::Shape to_shape(const std::vector<int64_t>& dims) { return graph::Shape(di
 
 }  // namespace
 
-WeightMap bind_weights(const graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache) {
+void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache) {
   std::vector<std::string> missing, unexpected, misshaped;
   std::set<std::string> expected_keys;
   WeightMap bound;
@@ -69,10 +69,22 @@ WeightMap bind_weights(const graph::Graph& graph, const io::SafetensorsFile& fil
     }
     throw Error(fmt::format("loading weights '{}': the file does not fit the model: {}", file.path(), reasons));
   }
-  return bound;
+  bind_weight_map(graph, bound);
 }
 
-WeightMap random_weights(const graph::Graph& graph, uint64_t seed) {
+void bind_weight_map(graph::Graph& graph, const WeightMap& weights) {
+  for (graph::ValueId id : graph.parameters()) {
+    graph::Value& param = graph.value(id);
+    auto it = weights.find(param.name);
+    if (it == weights.end() || static_cast<int64_t>(it->second->size()) != graph::shape_numel(param.shape)) {
+      throw Error(fmt::format("binding weights: no data of shape {} for parameter '{}'",
+                              graph::shape_str(param.shape), param.name));
+    }
+    param.data = it->second;
+  }
+}
+
+void bind_random_weights(graph::Graph& graph, uint64_t seed) {
   std::mt19937_64 rng(seed);
   WeightMap weights;
   for (graph::ValueId id : graph.parameters()) {
@@ -89,7 +101,7 @@ WeightMap random_weights(const graph::Graph& graph, uint64_t seed) {
     }
     weights[param.name] = std::make_shared<const std::vector<float>>(std::move(data));
   }
-  return weights;
+  bind_weight_map(graph, weights);
 }
 
 }  // namespace litevit::runtime

@@ -17,15 +17,17 @@ namespace litevit::runtime {
 using WeightBuffer = std::shared_ptr<const std::vector<float>>;
 using WeightMap = std::unordered_map<std::string, WeightBuffer>;
 
-// Returns one fp32 buffer per parameter of `graph`. `cache` (optional) keeps
-// buffers already upcast for another graph of the same model, so building a
-// second shape does not read or convert the weights again.
-WeightMap bind_weights(const graph::Graph& graph, const io::SafetensorsFile& file,
-                       WeightMap* cache = nullptr);
+// Attaches fp32 data (Value::data) to every parameter of `graph`. `cache`
+// (optional) keeps buffers already upcast for another graph of the same
+// model, so building a second shape does not read or convert them again.
+void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache = nullptr);
 
 // Deterministic random weights for every parameter of `graph` (benchmarks and
 // shape checks without a checkpoint): N(0, 1/fan_in) for matrices and
 // kernels, 1 for norm scales and running variances, 0 elsewhere.
-WeightMap random_weights(const graph::Graph& graph, uint64_t seed = 0);
+void bind_random_weights(graph::Graph& graph, uint64_t seed = 0);
+
+// Attaches the buffers of `weights` by parameter name (tests); every parameter must be there.
+void bind_weight_map(graph::Graph& graph, const WeightMap& weights);
 
 }  // namespace litevit::runtime

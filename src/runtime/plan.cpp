@@ -2,28 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "litevit/error.h"
 #include "runtime/kernels/registry.h"
 #include "util/check.h"
 
 namespace litevit::runtime {
 
-Plan::Plan(graph::Graph graph, WeightMap weights, const CompileOptions& options) : graph_(std::move(graph)) {
+Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move(graph)) {
   graph::verify(graph_);
-  fixed_.resize(graph_.values().size());
-  for (size_t v = 0; v < graph_.values().size(); ++v) {
-    const graph::Value& value = graph_.values()[v];
-    if (value.kind == graph::ValueKind::kConstant) fixed_[v] = value.constant;
+  for (const graph::Node& node : graph_.nodes()) {
+    for (graph::ValueId in : node.inputs) {
+      const graph::Value& v = graph_.value(in);
+      if (v.kind == graph::ValueKind::kParameter || v.kind == graph::ValueKind::kConstant) {
+        LITEVIT_ASSERT(v.data && static_cast<int64_t>(v.data->size()) == graph::shape_numel(v.shape),
+                       "parameter or constant without data of its shape");
+      }
+    }
   }
-  for (graph::ValueId id : graph_.parameters()) {
-    auto it = weights.find(graph_.value(id).name);
-    LITEVIT_ASSERT(it != weights.end(), "parameter without bound weights");
-    LITEVIT_ASSERT(static_cast<int64_t>(it->second->size()) == graph::shape_numel(graph_.value(id).shape),
-                   "bound weight has the wrong size");
-    fixed_[static_cast<size_t>(id)] = it->second;
+  threads_ = std::max(1, options.threads);
+  const CompileContext context{.graph = graph_, .threads = threads_};
+  for (const graph::Node& node : graph_.nodes()) {
+    kernels_.push_back(make_kernel(context, node, options.reference_kernels));
   }
-  (void)options.reference_kernels;   // only reference kernels exist so far
-  for (const graph::Node& node : graph_.nodes()) kernels_.push_back(make_reference_kernel(node.op));
 }
 
 std::vector<std::string> Plan::kernel_names() const {
@@ -48,8 +50,8 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     }
     data[static_cast<size_t>(graph_inputs[i])] = inputs[i]->data.data();
   }
-  for (size_t v = 0; v < fixed_.size(); ++v) {
-    if (fixed_[v]) data[v] = fixed_[v]->data();
+  for (size_t v = 0; v < graph_.values().size(); ++v) {
+    if (graph_.values()[v].data) data[v] = graph_.values()[v].data->data();
   }
   std::vector<InputView> views;
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
@@ -61,7 +63,7 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     for (graph::ValueId in : node.inputs) {
       views.push_back({data[static_cast<size_t>(in)], &graph_.value(in).shape});
     }
-    kernels_[n]->run({node, views, owned[out].data(), graph_.values()[out].shape});
+    kernels_[n]->run({node, views, owned[out].data(), graph_.values()[out].shape, threads_});
   }
   std::vector<std::pair<std::string, Tensor>> results;
   for (const auto& [name, id] : graph_.outputs()) {

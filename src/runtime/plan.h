@@ -17,11 +17,13 @@ namespace litevit::runtime {
 
 struct CompileOptions {
   bool reference_kernels = false;   // run every op on its reference kernel
+  int threads = 1;                  // threads a run uses (fixed per plan: oneDNN bakes it in)
 };
 
 class Plan {
  public:
-  Plan(graph::Graph graph, WeightMap weights, const CompileOptions& options);
+  // Every parameter and constant of `graph` must carry its data (bind_weights).
+  Plan(graph::Graph graph, const CompileOptions& options);
 
   const graph::Graph& graph() const { return graph_; }
   // Kernel chosen for each node, in node order.
@@ -33,7 +35,7 @@ class Plan {
 
  private:
   graph::Graph graph_;
-  std::vector<WeightBuffer> fixed_;                 // per value: parameter or constant data
+  int threads_ = 1;
   std::vector<std::unique_ptr<Kernel>> kernels_;    // per node
 };
 

@@ -26,7 +26,8 @@ std::vector<float> random_values(int64_t n, uint32_t seed) {
 
 // Runs a graph whose inputs are given in order; returns output 0.
 Tensor run(Graph g, const std::vector<Tensor>& inputs, WeightMap weights = {}) {
-  const Plan plan(std::move(g), std::move(weights), CompileOptions{.reference_kernels = true});
+  litevit::runtime::bind_weight_map(g, weights);
+  const Plan plan(std::move(g), CompileOptions{.reference_kernels = true});
   std::vector<const Tensor*> ptrs;
   for (const Tensor& t : inputs) ptrs.push_back(&t);
   return plan.run(ptrs).at(0).second;

@@ -22,6 +22,7 @@ struct KernelContext {
   std::span<const InputView> inputs;
   float* output;
   const graph::Shape& output_shape;
+  int threads = 1;   // threads this run may use (the plan's thread count)
 
   const float* in(size_t i) const { return inputs[i].data; }
   const graph::Shape& in_shape(size_t i) const { return *inputs[i].shape; }

@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "runtime/kernels/fast_kernels.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 
 namespace litevit::runtime {
@@ -32,7 +33,30 @@ class ReferenceKernel final : public Kernel {
   std::string name_;
 };
 
+// Fast kernels in order of preference: the first whose supports() accepts a node runs it.
+const FastKernel* const kFastKernels[] = {
+    &kFastKernelPlaceholder,
+};
+
 }  // namespace
+
+const FastKernel kFastKernelPlaceholder = {
+    .name = "placeholder",
+    .op = graph::OpKind::kCount,
+    .supports = [](const graph::Graph&, const graph::Node&) { return false; },
+    .create = [](const CompileContext&, const graph::Node&) -> std::unique_ptr<Kernel> { return nullptr; },
+};
+
+std::span<const FastKernel* const> fast_kernels() { return kFastKernels; }
+
+std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only) {
+  if (!reference_only) {
+    for (const FastKernel* fast : kFastKernels) {
+      if (fast->op == node.op && fast->supports(context.graph, node)) return fast->create(context, node);
+    }
+  }
+  return make_reference_kernel(node.op);
+}
 
 ReferenceKernelFn reference_kernel_fn(OpKind op) { return kReferenceKernels[static_cast<size_t>(op)]; }
 

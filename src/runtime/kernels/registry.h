@@ -1,10 +1,12 @@
 // Which kernel runs a node. Every op has a reference kernel (plain fp32 loops,
-// kernels/reference/). Fast kernels register here too, each with a predicate
-// saying which nodes it supports; compile() takes the first fast kernel that
-// supports a node unless reference kernels were asked for.
+// kernels/reference/). Fast kernels (kernels/onednn/, kernels/hwy/) are listed
+// in registry.cpp in order of preference, each with a predicate saying which
+// nodes it supports; compile takes the first fast kernel that supports a node
+// unless reference kernels were asked for, and the reference kernel otherwise.
 #pragma once
 
 #include <memory>
+#include <span>
 
 #include "runtime/kernels/kernel.h"
 
@@ -15,5 +17,28 @@ using ReferenceKernelFn = void (*)(const KernelContext&);
 // The reference kernel function of an op (never null).
 ReferenceKernelFn reference_kernel_fn(graph::OpKind op);
 std::unique_ptr<Kernel> make_reference_kernel(graph::OpKind op);
+
+struct CompileContext {
+  const graph::Graph& graph;
+  int threads = 1;   // threads the kernel will run with (oneDNN bakes this in at creation)
+};
+
+struct FastKernel {
+  const char* name;   // "<op>_<impl>", e.g. "conv2d_onednn"
+  graph::OpKind op;
+  // Whether this kernel computes `node` exactly as the reference kernel does
+  // (layouts, attributes, epilogue, which inputs are constant).
+  bool (*supports)(const graph::Graph& graph, const graph::Node& node);
+  // Creates the kernel for `node`; constant inputs (weights, with their
+  // Value::data) may be packed here, once.
+  std::unique_ptr<Kernel> (*create)(const CompileContext& context, const graph::Node& node);
+};
+
+// Every fast kernel, in order of preference.
+std::span<const FastKernel* const> fast_kernels();
+
+// The kernel for `node`: the first fast kernel that supports it, or the
+// reference kernel (always, when `reference_only`).
+std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only);
 
 }  // namespace litevit::runtime

@@ -1,24 +1,22 @@
 // y[n,o,i,j] = b[o] + sum_{c in group(o), p, q} w[o, c, p, q] * x[n, c, i*s - pad + p*d, j*s - pad + q*d]
-// (zero outside the input)
+// (zero outside the input), then the fused epilogue. A channels_last node is
+// computed the same way between two layout copies.
+#include <vector>
+
 #include "runtime/kernels/reference/reference_kernels.h"
 
 namespace litevit::runtime::reference {
+namespace {
 
-void conv2d(const KernelContext& c) {
-  const auto& a = std::get<graph::Conv2dAttrs>(c.node.attrs);
-  const graph::Shape& xs = c.in_shape(0);
-  const graph::Shape& ws = c.in_shape(1);
+void conv2d_nchw(const graph::Conv2dAttrs& a, const float* x, const graph::Shape& xs, const float* w,
+                 const graph::Shape& ws, const float* bias, float* output, int64_t out_h, int64_t out_w) {
   const int64_t batch = xs[0], in_ch = xs[1], in_h = xs[2], in_w = xs[3];
   const int64_t out_ch = ws[0], group_in = ws[1], kh = ws[2], kw = ws[3];
-  const int64_t out_h = c.output_shape[2], out_w = c.output_shape[3];
   const int64_t group_out = out_ch / a.groups;
-  const float* x = c.in(0);
-  const float* w = c.in(1);
-  const float* bias = c.has_input(2) ? c.in(2) : nullptr;
 
   for (int64_t n = 0; n < batch; ++n) {
     for (int64_t o = 0; o < out_ch; ++o) {
-      float* y = c.output + (n * out_ch + o) * out_h * out_w;
+      float* y = output + (n * out_ch + o) * out_h * out_w;
       for (int64_t k = 0; k < out_h * out_w; ++k) y[k] = bias ? bias[o] : 0.0f;
       const int64_t first_in = (o / group_out) * group_in;
       for (int64_t ci = 0; ci < group_in; ++ci) {
@@ -40,6 +38,27 @@ void conv2d(const KernelContext& c) {
       }
     }
   }
+}
+
+}  // namespace
+
+void conv2d(const KernelContext& c) {
+  const auto& a = std::get<graph::Conv2dAttrs>(c.node.attrs);
+  const float* bias = graph::has_bias(c.node) ? c.in(2) : nullptr;
+  const graph::Shape& ws = c.in_shape(1);
+  if (!a.channels_last) {
+    conv2d_nchw(a, c.in(0), c.in_shape(0), c.in(1), ws, bias, c.output, c.output_shape[2], c.output_shape[3]);
+  } else {
+    const graph::Shape& s = c.in_shape(0);   // [N,H,W,C]
+    const graph::Shape xs = {s[0], s[3], s[1], s[2]};
+    const int64_t out_h = c.output_shape[1], out_w = c.output_shape[2];
+    std::vector<float> x(static_cast<size_t>(graph::shape_numel(s)));
+    std::vector<float> y(static_cast<size_t>(graph::shape_numel(c.output_shape)));
+    nhwc_to_nchw(c.in(0), x.data(), s[0], s[1], s[2], s[3]);
+    conv2d_nchw(a, x.data(), xs, c.in(1), ws, bias, y.data(), out_h, out_w);
+    nchw_to_nhwc(y.data(), c.output, s[0], ws[0], out_h, out_w);
+  }
+  apply_epilogue(c);
 }
 
 }  // namespace litevit::runtime::reference

@@ -1,4 +1,5 @@
-// y[r, m] = b[m] + sum_k x[r, k] * w[m, k]     (torch.nn.Linear: y = x W^T + b)
+// y[r, m] = b[m] + sum_k x[r, k] * w[m, k]     (torch.nn.Linear: y = x W^T + b),
+// then the fused epilogue.
 #include "runtime/kernels/reference/reference_kernels.h"
 
 namespace litevit::runtime::reference {
@@ -7,7 +8,7 @@ void linear(const KernelContext& c) {
   const graph::Shape& ws = c.in_shape(1);
   const int64_t out_features = ws[0], in_features = ws[1];
   const int64_t rows = graph::shape_numel(c.in_shape(0)) / in_features;
-  const float* bias = c.has_input(2) ? c.in(2) : nullptr;
+  const float* bias = graph::has_bias(c.node) ? c.in(2) : nullptr;
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = c.in(0) + r * in_features;
     for (int64_t m = 0; m < out_features; ++m) {
@@ -17,6 +18,7 @@ void linear(const KernelContext& c) {
       c.output[r * out_features + m] = static_cast<float>(acc);
     }
   }
+  apply_epilogue(c);
 }
 
 }  // namespace litevit::runtime::reference

@@ -28,4 +28,11 @@ void expand(const KernelContext& c);
 void reduce_mean(const KernelContext& c);
 void interpolate(const KernelContext& c);
 
+// A fused epilogue on a finished output: y = act(y), then y += residual
+// (the node's last input). No-op for nodes without one.
+void apply_epilogue(const KernelContext& c);
+// Copies an [N,A,B,C] tensor to [N,C,A,B] (to_channels_first) or back.
+void nhwc_to_nchw(const float* in, float* out, int64_t n, int64_t h, int64_t w, int64_t c);
+void nchw_to_nhwc(const float* in, float* out, int64_t n, int64_t c, int64_t h, int64_t w);
+
 }  // namespace litevit::runtime::reference
