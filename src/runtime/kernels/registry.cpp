@@ -2,8 +2,10 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
-#include "runtime/kernels/fast_kernels.h"
+#include "runtime/kernels/hwy/hwy_kernels.h"
+#include "runtime/kernels/onednn/onednn_kernels.h"
 #include "runtime/kernels/reference/reference_kernels.h"
 
 namespace litevit::runtime {
@@ -33,25 +35,22 @@ class ReferenceKernel final : public Kernel {
   std::string name_;
 };
 
-// Fast kernels in order of preference: the first whose supports() accepts a node runs it.
-const FastKernel* const kFastKernels[] = {
-    &kFastKernelPlaceholder,
-};
-
 }  // namespace
 
-const FastKernel kFastKernelPlaceholder = {
-    .name = "placeholder",
-    .op = graph::OpKind::kCount,
-    .supports = [](const graph::Graph&, const graph::Node&) { return false; },
-    .create = [](const CompileContext&, const graph::Node&) -> std::unique_ptr<Kernel> { return nullptr; },
-};
-
-std::span<const FastKernel* const> fast_kernels() { return kFastKernels; }
+std::span<const FastKernel* const> fast_kernels() {
+  // oneDNN first (conv, linear, matmul), then our own SIMD kernels.
+  static const std::vector<const FastKernel*> all = [] {
+    std::vector<const FastKernel*> list;
+    for (const FastKernel* k : onednn::kernels()) list.push_back(k);
+    for (const FastKernel* k : hwy::kernels()) list.push_back(k);
+    return list;
+  }();
+  return all;
+}
 
 std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only) {
   if (!reference_only) {
-    for (const FastKernel* fast : kFastKernels) {
+    for (const FastKernel* fast : fast_kernels()) {
       if (fast->op == node.op && fast->supports(context.graph, node)) return fast->create(context, node);
     }
   }

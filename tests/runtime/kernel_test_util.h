@@ -1,0 +1,74 @@
+// Fast kernel vs reference kernel on the same graph: random inputs and
+// parameters, one plan with reference kernels only, one with fast kernels.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "graph/builder.h"
+#include "litevit/tensor.h"
+#include "runtime/bind_weights.h"
+#include "runtime/plan.h"
+
+namespace litevit::testing_util {
+
+struct FastVsReference {
+  double max_rel_err = 0.0;                 // max over outputs of max|fast - ref| / max|ref|
+  std::vector<std::string> fast_kernels;    // kernel chosen for each node on the fast path
+};
+
+inline std::vector<float> random_values(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+// Parameters get N(0,1) values except names ending in "running_var" (U(0.5,1.5)).
+inline void bind_random_parameters(graph::Graph& g, uint32_t seed) {
+  runtime::WeightMap weights;
+  std::mt19937 rng(seed);
+  for (graph::ValueId id : g.parameters()) {
+    const graph::Value& p = g.value(id);
+    auto values = random_values(graph::shape_numel(p.shape), seed++);
+    if (p.name.ends_with("running_var")) {
+      std::uniform_real_distribution<float> u(0.5f, 1.5f);
+      for (float& v : values) v = u(rng);
+    }
+    weights[p.name] = std::make_shared<const std::vector<float>>(std::move(values));
+  }
+  runtime::bind_weight_map(g, weights);
+}
+
+inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed = 1, int threads = 1) {
+  bind_random_parameters(g, seed + 1000);
+  std::vector<Tensor> inputs;
+  for (graph::ValueId id : g.inputs()) {
+    const graph::Shape& s = g.value(id).shape;
+    inputs.push_back(Tensor{s, random_values(graph::shape_numel(s), seed++)});
+  }
+  std::vector<const Tensor*> ptrs;
+  for (const Tensor& t : inputs) ptrs.push_back(&t);
+  const runtime::Plan reference(g, {.reference_kernels = true, .threads = 1});
+  const runtime::Plan fast(g, {.reference_kernels = false, .threads = threads});
+  const auto want = reference.run(ptrs);
+  const auto got = fast.run(ptrs);
+  FastVsReference result{0.0, fast.kernel_names()};
+  for (size_t o = 0; o < want.size(); ++o) {
+    double max_diff = 0.0, max_ref = 0.0;
+    for (size_t i = 0; i < want[o].second.data.size(); ++i) {
+      const double diff = std::abs(static_cast<double>(got[o].second.data[i]) - want[o].second.data[i]);
+      max_diff = std::isnan(diff) ? INFINITY : std::max(max_diff, diff);
+      max_ref = std::max(max_ref, std::abs(static_cast<double>(want[o].second.data[i])));
+    }
+    result.max_rel_err = std::max(result.max_rel_err, max_ref > 0 ? max_diff / max_ref : max_diff);
+  }
+  return result;
+}
+
+}  // namespace litevit::testing_util
