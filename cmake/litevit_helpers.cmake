@@ -33,5 +33,5 @@ function(litevit_add_test name)
     LITEVIT_SHARED_REF_DIR="${PROJECT_SOURCE_DIR}/../shared/ref"
     LITEVIT_CLI_PATH="$<TARGET_FILE:litevit>")
   litevit_target_defaults(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;LITEVIT_NUM_THREADS=1")
 endfunction()

@@ -29,6 +29,7 @@
 namespace litevit {
 
 struct Options {
+  int threads = 0;                            // threads per run; 0: default_threads()
   bool reference_kernels = false;             // run every op on its plain reference kernel
   std::vector<std::string> disabled_passes;   // graph passes to skip, by name
   bool verbose = false;                       // log passes to stderr
@@ -63,6 +64,11 @@ std::vector<VariantInfo> list_variants();
 std::vector<std::string> nearest_variant_names(const std::string& name);
 // Graph pass names, in pipeline order.
 std::vector<std::string> pass_names();
+// Physical CPU cores of this machine.
+int physical_cores();
+// The thread count used when Options::threads is 0: $LITEVIT_NUM_THREADS if
+// set to a positive number, else physical_cores().
+int default_threads();
 
 class Model {
  public:
@@ -82,6 +88,10 @@ class Model {
   std::vector<int64_t> default_input_shape(int64_t batch = 1) const;   // [N, C, H, W]
   // Builds (does not run) the graph for `input_shape`; needs no weights.
   ModelInfo info(const std::vector<int64_t>& input_shape) const;
+
+  // Builds and compiles the plan for `input_shape` now (run() does it on the
+  // first input of a new shape). Needs weights.
+  void prepare(const std::vector<int64_t>& input_shape);
 
   // Runs `input` ([N, C, H, W], fp32). Returns the outputs in order
   // ("features", "logits"). Thread-safe once the shape has been compiled.

@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
+#include <fstream>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "graph/graph.h"
 #include "io/safetensors.h"
@@ -46,7 +50,8 @@ struct Model::Impl {
     else runtime::bind_random_weights(graph, random_seed);
     passes::run_passes(graph, pass_options());
     auto plan = std::make_shared<const runtime::Plan>(
-        std::move(graph), runtime::CompileOptions{.reference_kernels = options.reference_kernels});
+        std::move(graph), runtime::CompileOptions{.reference_kernels = options.reference_kernels,
+                                                  .threads = options.threads > 0 ? options.threads : default_threads()});
     plans[shape] = plan;
     return plan;
   }
@@ -113,6 +118,8 @@ ModelInfo Model::info(const std::vector<int64_t>& input_shape) const {
   return info;
 }
 
+void Model::prepare(const std::vector<int64_t>& input_shape) { impl_->plan_for(input_shape); }
+
 std::vector<std::pair<std::string, Tensor>> Model::run(const Tensor& input) {
   if (input.numel() != static_cast<int64_t>(input.data.size())) {
     throw Error(fmt::format("running {}: input has shape {} but {} values", name(), graph::shape_str(input.shape),
@@ -135,6 +142,30 @@ std::vector<VariantInfo> list_variants() {
 std::vector<std::string> nearest_variant_names(const std::string& name) { return models::nearest_names(name); }
 
 std::vector<std::string> pass_names() { return passes::pass_names(); }
+
+int default_threads() {
+  if (const char* env = std::getenv("LITEVIT_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return physical_cores();
+}
+
+int physical_cores() {
+  // Distinct (package, core) pairs in sysfs; logical CPUs if sysfs says nothing.
+  std::set<std::pair<std::string, std::string>> cores;
+  for (unsigned cpu = 0; cpu < 4096; ++cpu) {
+    const std::string dir = fmt::format("/sys/devices/system/cpu/cpu{}/topology/", cpu);
+    std::ifstream core(dir + "core_id"), package(dir + "physical_package_id");
+    if (!core) break;
+    std::string core_id, package_id;
+    core >> core_id;
+    package >> package_id;
+    cores.emplace(package_id, core_id);
+  }
+  if (!cores.empty()) return static_cast<int>(cores.size());
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 double relative_error(const Tensor& out, const Tensor& ref) {
   if (out.shape != ref.shape || out.data.size() != ref.data.size()) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <algorithm>
 
 #include "litevit/error.h"
@@ -35,6 +37,7 @@ std::vector<std::string> Plan::kernel_names() const {
 }
 
 std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Tensor*>& inputs) const {
+  omp_set_num_threads(threads_);   // oneDNN primitives were created for this many
   const auto& graph_inputs = graph_.inputs();
   if (inputs.size() != graph_inputs.size()) {
     throw Error(fmt::format("running model: got {} inputs, expected {}", inputs.size(), graph_inputs.size()));

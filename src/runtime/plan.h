@@ -26,6 +26,7 @@ class Plan {
   Plan(graph::Graph graph, const CompileOptions& options);
 
   const graph::Graph& graph() const { return graph_; }
+  int threads() const { return threads_; }
   // Kernel chosen for each node, in node order.
   std::vector<std::string> kernel_names() const;
 
