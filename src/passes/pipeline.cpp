@@ -6,7 +6,10 @@
 #include <cstdio>
 
 #include "litevit/error.h"
+#include "passes/assign_layout.h"
 #include "passes/eliminate_dead_nodes.h"
+#include "passes/fold_batchnorm.h"
+#include "passes/fuse_epilogues.h"
 
 namespace litevit::passes {
 namespace {
@@ -16,9 +19,19 @@ struct Pass {
   bool (*run)(graph::Graph&);
 };
 
-// The pipeline, in order.
+// The pipeline, in order. Names are what --disable-pass takes.
 constexpr Pass kPasses[] = {
     {"eliminate_dead_nodes", eliminate_dead_nodes},
+    // Folding BN first leaves conv -> act, which the layout and fusion passes expect.
+    {"fold_batchnorm", fold_batchnorm},
+    {"fold_transpose_into_matmul", fold_transpose_into_matmul},
+    {"fold_scale_into_matmul", fold_scale_into_matmul},
+    {"assign_layout", assign_layout},
+    // After the layout: activations that followed a permuted conv now follow the conv itself.
+    {"fuse_activation", fuse_activation},
+    // After fuse_activation: the epilogue applies the activation before the residual.
+    {"fuse_residual_add", fuse_residual_add},
+    {"eliminate_dead_nodes_final", eliminate_dead_nodes},
 };
 
 }  // namespace
