@@ -24,16 +24,40 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
     }
   }
   threads_ = std::max(1, options.threads);
+  memory_ = passes::plan_memory(graph_);
   const CompileContext context{.graph = graph_, .threads = threads_};
-  for (const graph::Node& node : graph_.nodes()) {
-    kernels_.push_back(make_kernel(context, node, options.reference_kernels));
+  for (size_t n = 0; n < graph_.nodes().size(); ++n) {
+    kernels_.push_back(memory_.is_alias[n] ? nullptr : make_kernel(context, graph_.nodes()[n], options.reference_kernels));
   }
 }
 
 std::vector<std::string> Plan::kernel_names() const {
   std::vector<std::string> names;
-  for (const auto& kernel : kernels_) names.emplace_back(kernel->name());
+  for (const auto& kernel : kernels_) names.emplace_back(kernel ? kernel->name() : "reshape_alias");
   return names;
+}
+
+std::unique_ptr<Plan::Arena> Plan::acquire_arena() const {
+  {
+    std::lock_guard lock(arena_mutex_);
+    if (!free_arenas_.empty()) {
+      auto arena = std::move(free_arenas_.back());
+      free_arenas_.pop_back();
+      return arena;
+    }
+  }
+  constexpr size_t kAlignFloats = passes::MemoryPlan::kAlignment / sizeof(float);
+  auto arena = std::make_unique<Arena>();
+  arena->storage.reset(new float[static_cast<size_t>(memory_.arena_bytes) / sizeof(float) + kAlignFloats]);
+  const auto address = reinterpret_cast<uintptr_t>(arena->storage.get());
+  const uintptr_t aligned = (address + passes::MemoryPlan::kAlignment - 1) & ~uintptr_t{passes::MemoryPlan::kAlignment - 1};
+  arena->base = arena->storage.get() + (aligned - address) / sizeof(float);
+  return arena;
+}
+
+void Plan::release_arena(std::unique_ptr<Arena> arena) const {
+  std::lock_guard lock(arena_mutex_);
+  free_arenas_.push_back(std::move(arena));
 }
 
 std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Tensor*>& inputs) const {
@@ -43,7 +67,6 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     throw Error(fmt::format("running model: got {} inputs, expected {}", inputs.size(), graph_inputs.size()));
   }
   std::vector<const float*> data(graph_.values().size(), nullptr);
-  std::vector<std::vector<float>> owned(graph_.values().size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const graph::Value& value = graph_.value(graph_inputs[i]);
     if (inputs[i]->shape != value.shape || inputs[i]->numel() != static_cast<int64_t>(inputs[i]->data.size())) {
@@ -53,20 +76,21 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     }
     data[static_cast<size_t>(graph_inputs[i])] = inputs[i]->data.data();
   }
+  std::unique_ptr<Arena> arena = acquire_arena();
   for (size_t v = 0; v < graph_.values().size(); ++v) {
     if (graph_.values()[v].data) data[v] = graph_.values()[v].data->data();
+    if (memory_.offset[v] >= 0) data[v] = arena->base + memory_.offset[v] / static_cast<int64_t>(sizeof(float));
   }
   std::vector<InputView> views;
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
+    if (!kernels_[n]) continue;   // a reshape sharing its input's bytes
     const graph::Node& node = graph_.nodes()[n];
     const auto out = static_cast<size_t>(node.output);
-    owned[out].resize(static_cast<size_t>(graph::shape_numel(graph_.values()[out].shape)));
-    data[out] = owned[out].data();
     views.clear();
     for (graph::ValueId in : node.inputs) {
       views.push_back({data[static_cast<size_t>(in)], &graph_.value(in).shape});
     }
-    kernels_[n]->run({node, views, owned[out].data(), graph_.values()[out].shape, threads_});
+    kernels_[n]->run({node, views, const_cast<float*>(data[out]), graph_.values()[out].shape, threads_});
   }
   std::vector<std::pair<std::string, Tensor>> results;
   for (const auto& [name, id] : graph_.outputs()) {
@@ -74,6 +98,7 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     const float* src = data[static_cast<size_t>(id)];
     results.emplace_back(name, Tensor{value.shape, std::vector<float>(src, src + graph::shape_numel(value.shape))});
   }
+  release_arena(std::move(arena));
   return results;
 }
 

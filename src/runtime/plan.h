@@ -1,6 +1,7 @@
-// A compiled graph: one kernel per node, weights bound, ready to run.
-// A Plan is immutable once built; run() allocates its own buffers, so one
-// plan can be run from several threads at once.
+// A compiled graph: one kernel per node, weights bound, intermediate values
+// placed in one arena (passes/plan_memory.h), ready to run. A Plan is
+// immutable once built; each run() takes an arena from a pool (allocated on
+// first need, reused afterwards), so one plan can run from several threads.
 #pragma once
 
 #include <memory>
@@ -8,8 +9,11 @@
 #include <utility>
 #include <vector>
 
+#include <mutex>
+
 #include "graph/graph.h"
 #include "litevit/tensor.h"
+#include "passes/plan_memory.h"
 #include "runtime/bind_weights.h"
 #include "runtime/kernels/kernel.h"
 
@@ -27,6 +31,7 @@ class Plan {
 
   const graph::Graph& graph() const { return graph_; }
   int threads() const { return threads_; }
+  const passes::MemoryPlan& memory_plan() const { return memory_; }
   // Kernel chosen for each node, in node order.
   std::vector<std::string> kernel_names() const;
 
@@ -35,9 +40,19 @@ class Plan {
   std::vector<std::pair<std::string, Tensor>> run(const std::vector<const Tensor*>& inputs) const;
 
  private:
+  struct Arena {
+    std::unique_ptr<float[]> storage;
+    float* base;   // storage aligned to MemoryPlan::kAlignment
+  };
+  std::unique_ptr<Arena> acquire_arena() const;
+  void release_arena(std::unique_ptr<Arena> arena) const;
+
   graph::Graph graph_;
   int threads_ = 1;
-  std::vector<std::unique_ptr<Kernel>> kernels_;    // per node
+  passes::MemoryPlan memory_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;    // per node (null for aliasing reshapes)
+  mutable std::mutex arena_mutex_;
+  mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
 };
 
 }  // namespace litevit::runtime

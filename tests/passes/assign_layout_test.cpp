@@ -27,9 +27,13 @@ TEST(AssignLayout, ConvChainCarriesNoPermutes) {
   // One permute into NHWC at the input, one back for the map output: nothing in between.
   EXPECT_EQ(count_ops(nhwc, OpKind::kPermute), 2);
   for (const Node& n : nhwc.nodes()) {
-    if (n.op == OpKind::kConv2d) EXPECT_TRUE(std::get<Conv2dAttrs>(n.attrs).channels_last);
-    if (n.op == OpKind::kInterpolate) EXPECT_TRUE(std::get<InterpolateAttrs>(n.attrs).channels_last);
-    if (n.op == OpKind::kBatchNorm) EXPECT_EQ(std::get<NormAttrs>(n.attrs).axis, 3);
+    if (n.op == OpKind::kConv2d) {
+      EXPECT_TRUE(std::get<Conv2dAttrs>(n.attrs).channels_last);
+    } else if (n.op == OpKind::kInterpolate) {
+      EXPECT_TRUE(std::get<InterpolateAttrs>(n.attrs).channels_last);
+    } else if (n.op == OpKind::kBatchNorm) {
+      EXPECT_EQ(std::get<NormAttrs>(n.attrs).axis, 3);
+    }
   }
 }
 

@@ -39,7 +39,9 @@ TEST(BindWeights, BindsAndUpcasts) {
   litevit::runtime::bind_weights(g, *io::SafetensorsFile::open(path));
   for (ValueId p : g.parameters()) {
     ASSERT_TRUE(g.value(p).data) << g.value(p).name;
-    if (g.value(p).name == "norm.weight") EXPECT_EQ(*g.value(p).data, (std::vector<float>{2, 2, 2}));
+    if (g.value(p).name == "norm.weight") {
+      EXPECT_EQ(*g.value(p).data, (std::vector<float>{2, 2, 2}));
+    }
   }
 }
 
