@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <set>
 #include <string>
@@ -109,7 +110,7 @@ class Graph {
   Value& value(ValueId id) { return values_.at(static_cast<size_t>(id)); }
   const Node& node(int32_t index) const { return nodes_.at(static_cast<size_t>(index)); }
   Node& node(int32_t index) { return nodes_.at(static_cast<size_t>(index)); }
-  const std::vector<Value>& values() const { return values_; }
+  const std::deque<Value>& values() const { return values_; }
   const std::vector<Node>& nodes() const { return nodes_; }
   std::vector<Node>& nodes() { return nodes_; }
 
@@ -130,7 +131,9 @@ class Graph {
   void replace_nodes(std::vector<Node> nodes);
 
  private:
-  std::vector<Value> values_;
+  // A deque: adding a value never moves the others, so passes may hold
+  // references to values while they add new ones.
+  std::deque<Value> values_;
   std::vector<Node> nodes_;
   std::vector<ValueId> inputs_;
   std::vector<std::pair<std::string, ValueId>> outputs_;
