@@ -23,27 +23,46 @@ int64_t aligned_bytes(const Graph& graph, ValueId v) {
 
 bool overlaps(int64_t a0, int64_t a1, int64_t b0, int64_t b1) { return a0 < b1 && b0 < a1; }
 
-// For each value, the value owning its bytes (itself, or the root of a reshape chain).
-std::vector<ValueId> alias_roots(const Graph& graph, std::vector<bool>& is_alias) {
-  std::vector<ValueId> root(graph.values().size());
-  std::iota(root.begin(), root.end(), 0);
+// Byte offset of a view inside its input, or -1 when the node is not a view.
+int64_t view_offset(const Graph& graph, const graph::Node& node) {
+  if (graph.value(node.inputs[0]).kind != graph::ValueKind::kNodeOutput) return -1;
+  if (node.op == graph::OpKind::kReshape) return 0;
+  if (node.op != graph::OpKind::kSlice) return -1;
+  const auto& a = std::get<graph::SliceAttrs>(node.attrs);
+  const graph::Shape& in = graph.value(node.inputs[0]).shape;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < a.axis; ++d) outer *= in[static_cast<size_t>(d)];
+  for (size_t d = static_cast<size_t>(a.axis) + 1; d < in.size(); ++d) inner *= in[d];
+  const int64_t length = (a.end - a.start + a.step - 1) / a.step;
+  if (outer != 1 || (a.step != 1 && length > 1)) return -1;
+  return a.start * inner * static_cast<int64_t>(sizeof(float));
+}
+
+// For each value, the value owning its bytes and the byte offset inside them.
+std::vector<ValueId> view_owners(const Graph& graph, std::vector<bool>& is_alias, std::vector<int64_t>& delta) {
+  std::vector<ValueId> owner(graph.values().size());
+  std::iota(owner.begin(), owner.end(), 0);
   is_alias.assign(graph.nodes().size(), false);
+  delta.assign(graph.values().size(), 0);
   for (size_t n = 0; n < graph.nodes().size(); ++n) {
     const graph::Node& node = graph.nodes()[n];
-    if (node.op != graph::OpKind::kReshape) continue;
-    const ValueId in = node.inputs[0];
-    if (graph.value(in).kind != graph::ValueKind::kNodeOutput) continue;
-    root[static_cast<size_t>(node.output)] = root[static_cast<size_t>(in)];
+    const int64_t offset = view_offset(graph, node);
+    if (offset < 0) continue;
+    const auto in = static_cast<size_t>(node.inputs[0]);
+    owner[static_cast<size_t>(node.output)] = owner[in];
+    delta[static_cast<size_t>(node.output)] = delta[in] + offset;
     is_alias[n] = true;
   }
-  return root;
+  return owner;
 }
 
 }  // namespace
 
 MemoryPlan plan_memory(const Graph& graph) {
   MemoryPlan plan;
-  const std::vector<ValueId> root = alias_roots(graph, plan.is_alias);
+  std::vector<int64_t> delta;
+  const std::vector<ValueId> root = view_owners(graph, plan.is_alias, delta);
+  plan.owner = root;
   const auto end = static_cast<int32_t>(graph.nodes().size());
 
   std::vector<int32_t> buffer_of(graph.values().size(), -1);
@@ -99,7 +118,7 @@ MemoryPlan plan_memory(const Graph& graph) {
   plan.offset.assign(graph.values().size(), MemoryPlan::kNotInArena);
   for (size_t v = 0; v < graph.values().size(); ++v) {
     const int32_t b = buffer_of[static_cast<size_t>(root[v])];
-    if (b >= 0) plan.offset[v] = buffers[static_cast<size_t>(b)].offset;
+    if (b >= 0) plan.offset[v] = buffers[static_cast<size_t>(b)].offset + delta[v];
   }
   return plan;
 }
@@ -119,13 +138,9 @@ std::vector<std::pair<ValueId, ValueId>> memory_conflicts(const Graph& graph, co
     if (plan.offset[a] < 0 || first[a] < 0) continue;
     for (size_t b = a + 1; b < count; ++b) {
       if (plan.offset[b] < 0 || first[b] < 0) continue;
+      if (plan.owner[a] == plan.owner[b]) continue;   // views of one buffer share it by design
       const int64_t bytes_a = graph::shape_numel(graph.values()[a].shape) * 4;
       const int64_t bytes_b = graph::shape_numel(graph.values()[b].shape) * 4;
-      const bool same_bytes = plan.offset[a] == plan.offset[b] && bytes_a == bytes_b;
-      const bool alias = same_bytes && (graph.values()[a].producer >= 0 && graph.values()[b].producer >= 0) &&
-                         (plan.is_alias[static_cast<size_t>(graph.values()[a].producer)] ||
-                          plan.is_alias[static_cast<size_t>(graph.values()[b].producer)]);
-      if (alias) continue;
       if (overlaps(first[a], last[a] + 1, first[b], last[b] + 1) &&
           overlaps(plan.offset[a], plan.offset[a] + bytes_a, plan.offset[b], plan.offset[b] + bytes_b)) {
         conflicts.emplace_back(static_cast<ValueId>(a), static_cast<ValueId>(b));

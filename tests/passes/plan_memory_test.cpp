@@ -27,12 +27,30 @@ TEST(PlanMemory, NoLiveValuesShareBytes) {
     EXPECT_LT(plan.arena_bytes * 4, plan.sum_of_value_bytes) << name;
     for (size_t n = 0; n < g.nodes().size(); ++n) {
       const graph::Node& node = g.nodes()[n];
-      if (plan.is_alias[n]) {
-        EXPECT_EQ(node.op, graph::OpKind::kReshape);
+      if (plan.is_alias[n] && node.op == graph::OpKind::kReshape) {
         EXPECT_EQ(plan.offset[static_cast<size_t>(node.output)], plan.offset[static_cast<size_t>(node.inputs[0])]);
+      }
+      if (plan.is_alias[n]) {
+        EXPECT_TRUE(node.op == graph::OpKind::kReshape || node.op == graph::OpKind::kSlice);
+        EXPECT_EQ(plan.owner[static_cast<size_t>(node.output)], plan.owner[static_cast<size_t>(node.inputs[0])]);
       }
     }
   }
+}
+
+TEST(PlanMemory, BlockSlicesAreViews) {
+  graph::Graph g;
+  graph::Builder b(g);
+  graph::ValueId x = b.relu(b.input("input", {3, 2, 4}));
+  graph::ValueId first = b.slice(x, 0, 1, 2);       // one contiguous block
+  graph::ValueId strided = b.slice(x, 1, 0, 1);     // leading axis 3 > 1: not contiguous
+  b.output("a", b.gelu(first));
+  b.output("b", b.gelu(strided));
+  const passes::MemoryPlan plan = passes::plan_memory(g);
+  EXPECT_TRUE(plan.is_alias[1]);
+  EXPECT_FALSE(plan.is_alias[2]);
+  EXPECT_EQ(plan.offset[static_cast<size_t>(first)], plan.offset[static_cast<size_t>(x)] + 8 * 4);
+  EXPECT_TRUE(passes::memory_conflicts(g, plan).empty());
 }
 
 TEST(PlanMemory, GraphOutputsLiveToTheEnd) {
