@@ -1,0 +1,103 @@
+// What the oneDNN kernels share: the engine, the OpenMP thread count oneDNN
+// reads, epilogue -> post-ops, and a Kernel base that runs one primitive.
+//
+// Concurrency: Kernel::run may be called on one kernel from several threads
+// at once. oneDNN's default "library" scratchpad is only safe when a primitive
+// runs on the thread that created it and never concurrently with itself
+// (dnnl::scratchpad_mode docs), so every primitive here uses the "user"
+// scratchpad mode and each run takes its scratchpad from a buffer owned by the
+// calling thread. Streams are created per run (a CPU stream is a small object).
+#pragma once
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/kernels/registry.h"
+
+namespace litevit::runtime::onednn {
+
+// The CPU engine every primitive and memory object uses.
+const dnnl::engine& cpu_engine();
+
+// Sets the calling thread's OpenMP thread count for a scope and restores it.
+// oneDNN (OpenMP runtime) bakes the count into a primitive at creation, and
+// runs with the count of the calling thread.
+class ScopedOmpThreads {
+ public:
+  explicit ScopedOmpThreads(int threads);
+  ~ScopedOmpThreads();
+  ScopedOmpThreads(const ScopedOmpThreads&) = delete;
+  ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
+
+ private:
+  int saved_;
+  int wanted_;
+};
+
+// How a fused residual add is given to oneDNN.
+enum class ResidualPostOp {
+  kSum,         // dst += residual: the residual is copied into dst before the primitive runs
+  kBinaryAdd,   // a binary add post-op reading the residual (argument residual_arg())
+};
+
+// Post-ops for y = act(op(x)) then + residual: the activation first, the
+// residual last. `dst` is the primitive's destination descriptor.
+dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp residual,
+                                 const dnnl::memory::desc& dst);
+// The execute() argument of the binary-add residual made by epilogue_post_ops.
+int residual_arg(const graph::Epilogue& epilogue);
+
+// Whether `id` is a parameter or constant with its data bound, so a kernel
+// can pack it once at creation.
+bool is_bound_weight(const graph::Graph& graph, graph::ValueId id);
+
+// A dnnl::memory over `data` (no copy). oneDNN wants a non-const handle even
+// for inputs; it never writes to a source or weights argument.
+dnnl::memory wrap(const dnnl::memory::desc& md, const float* data);
+dnnl::memory wrap(const dnnl::memory::desc& md, float* data);
+
+// Whether oneDNN picked its reference (plain C++) implementation for `pd`.
+bool is_reference_implementation(const dnnl::primitive_desc& pd);
+
+// Copies user weights (`md` over `data`) into a new memory in the layout the
+// primitive chose (`packed`).
+dnnl::memory pack_weights(const dnnl::memory::desc& md, const float* data, const dnnl::memory::desc& packed);
+
+// A kernel that runs one oneDNN primitive.
+class PrimitiveKernel : public Kernel {
+ public:
+  const char* name() const override { return name_; }
+  // oneDNN's implementation name ("brg:avx512_core", "brdgmm_dw:avx512_core", ...).
+  const std::string& implementation() const { return implementation_; }
+
+ protected:
+  PrimitiveKernel(const char* name, int threads) : name_(name), threads_(threads) {}
+
+  // Stores the primitive made from `pd`; called during creation.
+  void set_primitive(const dnnl::primitive_desc& pd);
+  // Runs the primitive with `args` plus this thread's scratchpad, at the thread
+  // count it was created with. A dnnl::error becomes litevit::Error naming the node.
+  void execute(const graph::Node& node, std::unordered_map<int, dnnl::memory>& args) const;
+
+ private:
+  const char* name_;
+  int threads_;
+  dnnl::primitive primitive_;
+  dnnl::memory::desc scratchpad_md_;
+  std::string implementation_;
+};
+
+// Runs `make` with the OpenMP thread count set to context.threads (oneDNN
+// bakes it into the primitives made there); a dnnl::error becomes
+// litevit::Error naming the node's op and module path.
+std::unique_ptr<Kernel> create_kernel(const CompileContext& context, const graph::Node& node,
+                                      const std::function<std::unique_ptr<Kernel>()>& make);
+
+// Primitive attributes every kernel uses: user scratchpad (see the top of this file).
+dnnl::primitive_attr base_attr();
+
+}  // namespace litevit::runtime::onednn

@@ -1,0 +1,213 @@
+// conv2d_onednn vs the reference conv2d on NHWC (channels_last) nodes:
+// dense, 1x1, stem, depthwise, grouped, dilated, strided, with and without
+// bias, every epilogue activation, with a residual; odd channel counts and
+// spatial sizes so the vector tails are exercised.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <iostream>
+#include <thread>
+
+#include "runtime/kernel_test_util.h"
+#include "runtime/kernels/onednn/onednn_kernels.h"
+#include "runtime/kernels/registry.h"
+
+namespace {
+
+using namespace litevit::graph;
+using litevit::testing_util::compare_fast_to_reference;
+
+struct ConvCase {
+  int64_t batch, in_ch, out_ch, height, width;
+  std::array<int64_t, 2> kernel, stride, padding, dilation;
+  int64_t groups;
+  bool bias;
+  Activation act;
+  bool residual;
+};
+
+// One channels_last conv2d node, as assign_layout and the fusion passes leave it.
+Graph conv_graph(const ConvCase& c, bool channels_last = true) {
+  Graph g;
+  Builder b(g);
+  const ValueId x = b.input("input", channels_last ? Shape{c.batch, c.height, c.width, c.in_ch}
+                                                   : Shape{c.batch, c.in_ch, c.height, c.width});
+  std::vector<ValueId> inputs = {x, b.parameter("conv.weight", {c.out_ch, c.in_ch / c.groups, c.kernel[0], c.kernel[1]})};
+  if (c.bias) inputs.push_back(b.parameter("conv.bias", {c.out_ch}));
+  Conv2dAttrs attrs{.stride = c.stride, .padding = c.padding, .dilation = c.dilation, .groups = c.groups,
+                    .channels_last = channels_last, .epilogue = {.act = c.act, .residual = false}};
+  Node node{.op = OpKind::kConv2d, .inputs = inputs, .output = kNoValue, .attrs = attrs, .module_path = "conv"};
+  const Shape out = infer_shape(g, node);
+  if (c.residual) {
+    node.inputs.push_back(b.input("residual", out));
+    std::get<Conv2dAttrs>(node.attrs).epilogue.residual = true;
+  }
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "conv:conv2d", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  return g;
+}
+
+std::string describe(const ConvCase& c) {
+  return fmt::format("N{} {}->{} {}x{} k{}x{} s{}x{} p{}x{} d{}x{} g{} bias={} act={} residual={}", c.batch,
+                     c.in_ch, c.out_ch, c.height, c.width, c.kernel[0], c.kernel[1], c.stride[0], c.stride[1],
+                     c.padding[0], c.padding[1], c.dilation[0], c.dilation[1], c.groups, c.bias,
+                     activation_name(c.act), c.residual);
+}
+
+constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
+                     kSilu = Activation::kSilu;
+
+const std::vector<ConvCase> kCases = {
+    // 1x1, odd channels (tails)
+    {1, 17, 33, 9, 7, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kNone, false},
+    {2, 33, 17, 5, 6, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false, kRelu, false},
+    {1, 64, 48, 8, 8, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kSilu, true},
+    // dense 3x3
+    {1, 16, 32, 12, 12, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true, kRelu, false},
+    {1, 17, 33, 11, 13, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true, kGelu, true},
+    {2, 8, 12, 10, 9, {3, 3}, {2, 2}, {0, 0}, {1, 1}, 1, false, kNone, false},
+    // stem: 3 input channels, stride 2
+    {1, 3, 16, 33, 31, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, true, kSilu, false},
+    {2, 3, 16, 32, 32, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, false, kRelu, false},
+    // patch embedding: kernel = stride
+    {1, 3, 24, 32, 32, {4, 4}, {4, 4}, {0, 0}, {1, 1}, 1, true, kNone, false},
+    // depthwise, stride 1 and 2, odd sizes
+    {1, 24, 24, 14, 14, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 24, true, kSilu, false},
+    {1, 33, 33, 15, 17, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 33, true, kGelu, false},
+    {2, 17, 17, 16, 16, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 17, false, kRelu, true},
+    {1, 32, 32, 13, 13, {5, 5}, {2, 2}, {2, 2}, {1, 1}, 32, true, kNone, false},
+    {1, 40, 40, 9, 9, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 40, true, kSilu, true},
+    // depthwise multiplier 2 (groups = in channels, 2 outputs each)
+    {1, 8, 16, 10, 10, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 8, true, kNone, false},
+    {1, 8, 16, 10, 10, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 8, false, kGelu, true},
+    // dilation
+    {1, 8, 12, 14, 13, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 1, true, kRelu, false},
+    {1, 16, 16, 12, 12, {3, 3}, {1, 1}, {3, 3}, {3, 3}, 16, true, kNone, false},
+    {1, 16, 16, 12, 12, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 16, true, kSilu, true},
+    // grouped
+    {1, 12, 20, 9, 11, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 4, true, kSilu, false},
+    {2, 6, 10, 12, 7, {3, 1}, {2, 1}, {1, 0}, {1, 1}, 2, false, kGelu, true},
+    // asymmetric everything
+    {1, 5, 7, 13, 10, {2, 3}, {1, 2}, {0, 1}, {2, 1}, 1, true, kNone, true},
+};
+
+TEST(conv2d_onednn, MatchesReference) {
+  uint32_t seed = 1;
+  for (const ConvCase& c : kCases) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(conv_graph(c), seed++);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"conv2d_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+TEST(conv2d_onednn, TwoThreads) {
+  for (const ConvCase& c : {kCases[4], kCases[10]}) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(conv_graph(c), 7, /*threads=*/2);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"conv2d_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+TEST(conv2d_onednn, NotChosenForNchwOrNonConstantWeights) {
+  const auto nchw = compare_fast_to_reference(conv_graph(kCases[3], /*channels_last=*/false), 3);
+  EXPECT_EQ(nchw.fast_kernels, std::vector<std::string>{"conv2d_reference"});
+
+  // The weight is a graph input (an activation): nothing to pack at compile time.
+  Graph g;
+  Builder b(g);
+  const ValueId x = b.input("input", {1, 6, 6, 4});
+  const ValueId w = b.input("weight", {8, 4, 3, 3});
+  Node node{.op = OpKind::kConv2d, .inputs = {x, w}, .output = kNoValue,
+            .attrs = Conv2dAttrs{.channels_last = true}, .module_path = "conv"};
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "y", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  const auto dynamic = compare_fast_to_reference(g, 4);
+  EXPECT_EQ(dynamic.fast_kernels, std::vector<std::string>{"conv2d_reference"});
+}
+
+// Convs only oneDNN's older jit kernels handle (grouped, dilated depthwise,
+// depthwise with a channel multiplier) fall to ref:any with "activation then
+// sum"; the kernel must then use a binary-add residual instead.
+TEST(conv2d_onednn, ActivationAndResidualAvoidRefOnOlderJitConvs) {
+  const std::vector<ConvCase> shapes = {
+      {1, 64, 64, 12, 12, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 4, true, kGelu, true},      // grouped
+      {1, 16, 16, 12, 12, {3, 3}, {1, 1}, {2, 2}, {2, 2}, 16, true, kSilu, true},     // dilated depthwise
+      {1, 8, 16, 10, 10, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 8, true, kRelu, true},       // channel multiplier 2
+      {1, 17, 33, 11, 13, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true, kGelu, true},      // dense: brgconv with sum
+  };
+  for (const ConvCase& c : shapes) {
+    Graph g = conv_graph(c);
+    litevit::testing_util::bind_random_parameters(g, 5);
+    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
+    EXPECT_EQ(impl.find("ref"), std::string::npos) << describe(c) << ": " << impl;
+  }
+}
+
+// One plan, one kernel, run from two threads at once (plans of 1 and 2 OpenMP
+// threads): the same bits as alone.
+TEST(conv2d_onednn, ConcurrentRunsOfOnePlan) {
+  Graph g = conv_graph(kCases[4]);   // dense 3x3, gelu, residual: scratchpad and sum post-op
+  litevit::testing_util::bind_random_parameters(g, 11);
+  std::vector<litevit::Tensor> inputs;
+  uint32_t seed = 12;
+  for (ValueId id : g.inputs()) {
+    inputs.push_back({g.value(id).shape, litevit::testing_util::random_values(shape_numel(g.value(id).shape), seed++)});
+  }
+  std::vector<const litevit::Tensor*> ptrs;
+  for (const auto& t : inputs) ptrs.push_back(&t);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(fmt::format("threads={}", threads));
+    const litevit::runtime::Plan plan(g, {.reference_kernels = false, .threads = threads});
+    ASSERT_EQ(plan.kernel_names(), std::vector<std::string>{"conv2d_onednn"});
+    const std::vector<float> want = plan.run(ptrs).at(0).second.data;
+
+    std::array<int, 2> mismatches{};
+    auto worker = [&](int index) {
+      for (int i = 0; i < 50; ++i) {
+        if (plan.run(ptrs).at(0).second.data != want) ++mismatches[static_cast<size_t>(index)];
+      }
+    };
+    std::thread first(worker, 0), second(worker, 1);
+    first.join();
+    second.join();
+    EXPECT_EQ(mismatches[0], 0);
+    EXPECT_EQ(mismatches[1], 0);
+  }
+}
+
+// The convs of MobileViT-xxs (256x256 input, NHWC, BN folded, SiLU fused):
+// oneDNN must pick an optimised implementation, never "ref".
+TEST(conv2d_onednn, MobileVitShapesUseOptimisedKernels) {
+  const std::vector<ConvCase> shapes = {
+      {1, 3, 16, 256, 256, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, true, kSilu, false},     // stem
+      {1, 16, 32, 128, 128, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kSilu, false},    // mv2 expand (ratio 2)
+      {1, 32, 32, 128, 128, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 32, true, kSilu, false},   // dw s1
+      {1, 32, 16, 128, 128, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kNone, true},     // project + residual
+      {1, 32, 32, 128, 128, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 32, true, kSilu, false},   // dw s2
+      {1, 48, 48, 64, 64, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 48, true, kSilu, false},     // dw s1, 48 channels
+      {1, 96, 96, 64, 64, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 96, true, kSilu, false},     // dw s2, 96 channels
+      {1, 48, 48, 32, 32, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true, kSilu, false},      // local rep 3x3
+      {1, 48, 64, 32, 32, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false, kNone, false},     // to transformer dim
+      {1, 96, 48, 32, 32, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, true, kSilu, false},      // fusion 3x3
+      {1, 80, 320, 8, 8, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kSilu, false},       // final 1x1
+  };
+  for (const ConvCase& c : shapes) {
+    Graph g = conv_graph(c);
+    litevit::testing_util::bind_random_parameters(g, 5);
+    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
+    std::cout << describe(c) << ": " << impl << "\n";
+    EXPECT_FALSE(impl.empty()) << describe(c);
+    EXPECT_EQ(impl.find("ref"), std::string::npos) << describe(c) << ": " << impl;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,158 @@
+// linear_onednn vs the reference linear: inputs of rank 2, 3 and 4, odd
+// feature counts, with and without bias, every epilogue activation, with a
+// residual.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <iostream>
+#include <thread>
+
+#include "runtime/kernel_test_util.h"
+#include "runtime/kernels/onednn/onednn_kernels.h"
+#include "runtime/kernels/registry.h"
+
+namespace {
+
+using namespace litevit::graph;
+using litevit::testing_util::compare_fast_to_reference;
+
+struct LinearCase {
+  Shape input;
+  int64_t out_features;
+  bool bias;
+  Activation act;
+  bool residual;
+};
+
+// One linear node with its epilogue, as the fusion passes leave it.
+Graph linear_graph(const LinearCase& c) {
+  Graph g;
+  Builder b(g);
+  const ValueId x = b.input("input", c.input);
+  std::vector<ValueId> inputs = {x, b.parameter("fc.weight", {c.out_features, c.input.back()})};
+  if (c.bias) inputs.push_back(b.parameter("fc.bias", {c.out_features}));
+  Node node{.op = OpKind::kLinear, .inputs = inputs, .output = kNoValue,
+            .attrs = LinearAttrs{.epilogue = {.act = c.act, .residual = false}}, .module_path = "fc"};
+  const Shape out = infer_shape(g, node);
+  if (c.residual) {
+    node.inputs.push_back(b.input("residual", out));
+    std::get<LinearAttrs>(node.attrs).epilogue.residual = true;
+  }
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "fc:linear", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  return g;
+}
+
+std::string describe(const LinearCase& c) {
+  return fmt::format("{} -> {} bias={} act={} residual={}", shape_str(c.input), c.out_features, c.bias,
+                     activation_name(c.act), c.residual);
+}
+
+constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
+                     kSilu = Activation::kSilu;
+
+const std::vector<LinearCase> kCases = {
+    {{7, 5}, 3, true, kNone, false},
+    {{1, 1}, 1, true, kNone, false},
+    {{13, 17}, 33, false, kRelu, false},
+    {{2, 9, 17}, 33, true, kGelu, false},
+    {{3, 11, 64}, 64, true, kSilu, true},
+    {{2, 3, 4, 16}, 24, true, kNone, true},
+    {{2, 2, 5, 33}, 1, false, kGelu, true},
+    {{1, 197, 192}, 576, true, kNone, false},    // DeiT-tiny qkv
+    {{1, 197, 192}, 768, true, kGelu, false},    // DeiT-tiny fc1 + GELU
+    {{1, 197, 768}, 192, true, kNone, true},     // DeiT-tiny fc2 + residual
+    {{1, 256, 80}, 160, true, kSilu, false},     // MobileViT-xxs mlp
+};
+
+TEST(linear_onednn, MatchesReference) {
+  uint32_t seed = 1;
+  for (const LinearCase& c : kCases) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(linear_graph(c), seed++);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"linear_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+TEST(linear_onednn, TwoThreads) {
+  for (const LinearCase& c : {kCases[4], kCases[9]}) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(linear_graph(c), 7, /*threads=*/2);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"linear_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+TEST(linear_onednn, NotChosenForNonConstantWeight) {
+  Graph g;
+  Builder b(g);
+  const ValueId x = b.input("input", {4, 8});
+  const ValueId w = b.input("weight", {5, 8});
+  Node node{.op = OpKind::kLinear, .inputs = {x, w}, .output = kNoValue, .attrs = LinearAttrs{}, .module_path = "fc"};
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "y", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  EXPECT_EQ(compare_fast_to_reference(g, 2).fast_kernels, std::vector<std::string>{"linear_reference"});
+}
+
+// One plan run from two threads at once (plans of 1 and 2 OpenMP threads):
+// the same bits as alone.
+TEST(linear_onednn, ConcurrentRunsOfOnePlan) {
+  Graph g = linear_graph(kCases[9]);
+  litevit::testing_util::bind_random_parameters(g, 11);
+  std::vector<litevit::Tensor> inputs;
+  uint32_t seed = 12;
+  for (ValueId id : g.inputs()) {
+    inputs.push_back({g.value(id).shape, litevit::testing_util::random_values(shape_numel(g.value(id).shape), seed++)});
+  }
+  std::vector<const litevit::Tensor*> ptrs;
+  for (const auto& t : inputs) ptrs.push_back(&t);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(fmt::format("threads={}", threads));
+    const litevit::runtime::Plan plan(g, {.reference_kernels = false, .threads = threads});
+    ASSERT_EQ(plan.kernel_names(), std::vector<std::string>{"linear_onednn"});
+    const std::vector<float> want = plan.run(ptrs).at(0).second.data;
+
+    std::array<int, 2> mismatches{};
+    auto worker = [&](int index) {
+      for (int i = 0; i < 50; ++i) {
+        if (plan.run(ptrs).at(0).second.data != want) ++mismatches[static_cast<size_t>(index)];
+      }
+    };
+    std::thread first(worker, 0), second(worker, 1);
+    first.join();
+    second.join();
+    EXPECT_EQ(mismatches[0], 0);
+    EXPECT_EQ(mismatches[1], 0);
+  }
+}
+
+// DeiT-tiny and MobileViT-xxs linear shapes: oneDNN must not fall back to "ref".
+TEST(linear_onednn, ModelShapesUseOptimisedKernels) {
+  const std::vector<LinearCase> shapes = {
+      {{1, 197, 192}, 576, true, kNone, false},    // qkv
+      {{1, 197, 192}, 192, true, kNone, true},     // proj + residual
+      {{1, 197, 192}, 768, true, kGelu, false},    // fc1
+      {{1, 197, 768}, 192, true, kNone, true},     // fc2 + residual
+      {{8, 197, 192}, 768, true, kGelu, false},    // fc1, batch 8
+      {{4, 256, 64}, 192, true, kNone, false},     // MobileViT-xxs qkv (dim 64, 2x2 patches)
+      {{4, 256, 64}, 128, true, kSilu, false},     // MobileViT-xxs mlp
+      {{1, 320}, 1000, true, kNone, false},        // classifier
+  };
+  for (const LinearCase& c : shapes) {
+    Graph g = linear_graph(c);
+    litevit::testing_util::bind_random_parameters(g, 5);
+    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
+    std::cout << describe(c) << ": " << impl << "\n";
+    EXPECT_FALSE(impl.empty()) << describe(c);
+    EXPECT_EQ(impl.find("ref"), std::string::npos) << describe(c) << ": " << impl;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,158 @@
+// matmul_onednn vs the reference matmul: both operands activations, with and
+// without transpose_b, alpha != 1, batch dims of rank 0 to 2, epilogues.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <iostream>
+#include <thread>
+
+#include "runtime/kernel_test_util.h"
+#include "runtime/kernels/onednn/onednn_kernels.h"
+#include "runtime/kernels/registry.h"
+
+namespace {
+
+using namespace litevit::graph;
+using litevit::testing_util::compare_fast_to_reference;
+
+struct MatMulCase {
+  Shape batch;   // leading dims
+  int64_t m, k, n;
+  bool transpose_b;
+  float alpha;
+  Activation act;
+  bool residual;
+};
+
+Shape with_matrix(Shape leading, int64_t rows, int64_t cols) {
+  leading.push_back(rows);
+  leading.push_back(cols);
+  return leading;
+}
+
+// One matmul node whose operands are graph inputs (like Q, K, V in attention).
+Graph matmul_graph(const MatMulCase& c, bool b_is_parameter = false) {
+  Graph g;
+  Builder b(g);
+  const ValueId a = b.input("a", with_matrix(c.batch, c.m, c.k));
+  const Shape b_shape = c.transpose_b ? with_matrix(c.batch, c.n, c.k) : with_matrix(c.batch, c.k, c.n);
+  const ValueId bm = b_is_parameter ? b.parameter("b", b_shape) : b.input("b", b_shape);
+  Node node{.op = OpKind::kMatMul, .inputs = {a, bm}, .output = kNoValue,
+            .attrs = MatMulAttrs{.transpose_b = c.transpose_b, .alpha = c.alpha,
+                                 .epilogue = {.act = c.act, .residual = false}},
+            .module_path = "attn"};
+  const Shape out = infer_shape(g, node);
+  if (c.residual) {
+    node.inputs.push_back(b.input("residual", out));
+    std::get<MatMulAttrs>(node.attrs).epilogue.residual = true;
+  }
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "attn:matmul", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  return g;
+}
+
+std::string describe(const MatMulCase& c) {
+  return fmt::format("{} {}x{}x{} transpose_b={} alpha={} act={} residual={}", shape_str(c.batch), c.m, c.k, c.n,
+                     c.transpose_b, c.alpha, activation_name(c.act), c.residual);
+}
+
+constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
+                     kSilu = Activation::kSilu;
+
+const std::vector<MatMulCase> kCases = {
+    {{}, 13, 7, 11, false, 1.0f, kNone, false},
+    {{}, 1, 1, 1, true, 1.0f, kNone, false},
+    {{3}, 7, 5, 9, false, 1.0f, kNone, false},
+    {{3}, 7, 5, 9, true, 0.3f, kNone, false},
+    {{2, 3}, 17, 16, 19, true, 0.25f, kNone, false},
+    {{2, 3}, 17, 19, 16, false, 1.0f, kRelu, true},
+    {{4}, 33, 17, 1, true, -1.5f, kGelu, true},
+    {{2}, 1, 33, 17, false, 2.0f, kSilu, false},
+    {{1, 3}, 197, 64, 197, true, 0.125f, kNone, false},    // DeiT-tiny q k^T * scale
+    {{1, 3}, 197, 197, 64, false, 1.0f, kNone, false},     // DeiT-tiny attn v
+    {{4, 4}, 64, 20, 64, true, 0.2236f, kNone, false},     // MobileViT-xxs stage 4: 4 heads x 20 dims
+};
+
+TEST(matmul_onednn, MatchesReference) {
+  uint32_t seed = 1;
+  for (const MatMulCase& c : kCases) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(matmul_graph(c), seed++);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+TEST(matmul_onednn, ParameterOperand) {
+  const MatMulCase c = kCases[3];
+  const auto result = compare_fast_to_reference(matmul_graph(c, /*b_is_parameter=*/true), 3);
+  EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
+  EXPECT_LE(result.max_rel_err, 1e-5);
+}
+
+TEST(matmul_onednn, TwoThreads) {
+  for (const MatMulCase& c : {kCases[5], kCases[8]}) {
+    SCOPED_TRACE(describe(c));
+    const auto result = compare_fast_to_reference(matmul_graph(c), 7, /*threads=*/2);
+    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
+    EXPECT_LE(result.max_rel_err, 1e-5);
+  }
+}
+
+// One plan run from two threads at once (plans of 1 and 2 OpenMP threads):
+// the same bits as alone.
+TEST(matmul_onednn, ConcurrentRunsOfOnePlan) {
+  Graph g = matmul_graph(kCases[8]);
+  std::vector<litevit::Tensor> inputs;
+  uint32_t seed = 12;
+  for (ValueId id : g.inputs()) {
+    inputs.push_back({g.value(id).shape, litevit::testing_util::random_values(shape_numel(g.value(id).shape), seed++)});
+  }
+  std::vector<const litevit::Tensor*> ptrs;
+  for (const auto& t : inputs) ptrs.push_back(&t);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(fmt::format("threads={}", threads));
+    const litevit::runtime::Plan plan(g, {.reference_kernels = false, .threads = threads});
+    ASSERT_EQ(plan.kernel_names(), std::vector<std::string>{"matmul_onednn"});
+    const std::vector<float> want = plan.run(ptrs).at(0).second.data;
+
+    std::array<int, 2> mismatches{};
+    auto worker = [&](int index) {
+      for (int i = 0; i < 50; ++i) {
+        if (plan.run(ptrs).at(0).second.data != want) ++mismatches[static_cast<size_t>(index)];
+      }
+    };
+    std::thread first(worker, 0), second(worker, 1);
+    first.join();
+    second.join();
+    EXPECT_EQ(mismatches[0], 0);
+    EXPECT_EQ(mismatches[1], 0);
+  }
+}
+
+// Attention shapes of DeiT-tiny (3 heads x 64) and MobileViT-xxs (4 heads,
+// 2x2 patches as batch): oneDNN must not fall back to "ref".
+TEST(matmul_onednn, AttentionShapesUseOptimisedKernels) {
+  const std::vector<MatMulCase> shapes = {
+      {{1, 3}, 197, 64, 197, true, 0.125f, kNone, false},   // q k^T * scale
+      {{1, 3}, 197, 197, 64, false, 1.0f, kNone, false},    // attn v
+      {{8, 3}, 197, 64, 197, true, 0.125f, kNone, false},   // batch 8
+      {{4, 4}, 256, 16, 256, true, 0.25f, kNone, false},    // MobileViT-xxs stage 3
+      {{4, 4}, 256, 256, 16, false, 1.0f, kNone, false},
+      {{4, 4}, 64, 20, 64, true, 0.2236f, kNone, false},    // stage 4 (dim 80)
+      {{4, 4}, 16, 24, 16, true, 0.2041f, kNone, false},    // stage 5 (dim 96)
+  };
+  for (const MatMulCase& c : shapes) {
+    Graph g = matmul_graph(c);
+    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
+    std::cout << describe(c) << ": " << impl << "\n";
+    EXPECT_FALSE(impl.empty()) << describe(c);
+    EXPECT_EQ(impl.find("ref"), std::string::npos) << describe(c) << ": " << impl;
+  }
+}
+
+}  // namespace
