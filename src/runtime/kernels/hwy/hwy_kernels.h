@@ -9,4 +9,8 @@ namespace litevit::runtime::hwy {
 
 std::span<const FastKernel* const> kernels();
 
+// The SIMD target Highway's dynamic dispatch picked on this CPU ("AVX3",
+// "AVX2", ...): the instruction set these kernels run with.
+const char* simd_target_name();
+
 }  // namespace litevit::runtime::hwy

@@ -1,0 +1,115 @@
+// Elementwise unary ops: gelu (exact erf form), silu, relu, scale. Each is one
+// pass over contiguous memory; gelu and silu use math-inl.h.
+#include "runtime/kernels/hwy/common.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/hwy/activations.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/math-inl.h"
+#include "runtime/kernels/hwy/partial-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// y[i] = op(d, x[i]) for i < n. Functors rather than lambdas: a lambda's body
+// is not guaranteed to get the target attributes of the enclosing function.
+template <class Op>
+HWY_INLINE void UnaryLoop(const float* x, float* y, int64_t n, const Op& op) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  const auto count = static_cast<size_t>(n);
+  size_t i = 0;
+  for (; i + lanes <= count; i += lanes) hn::StoreU(op(d, hn::LoadU(d, x + i)), d, y + i);
+  if (i < count) StoreFirst(op(d, LoadFirst(d, x + i, count - i)), d, y + i, count - i);
+}
+
+struct GeluOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return Gelu(d, x); }
+};
+struct SiluOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return Silu(d, x); }
+};
+struct ReluOp {
+  // max(x, 0): like the reference's x > 0 ? x : 0, this gives +0 for -0 and NaN
+  // (x86 max returns its second operand when the first is NaN or both are zero).
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return hn::Max(x, hn::Zero(d)); }
+};
+struct ScaleOp {
+  float alpha;
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return hn::Mul(x, hn::Set(d, alpha)); }
+};
+
+void GeluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, GeluOp{}); }
+void SiluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, SiluOp{}); }
+void ReluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, ReluOp{}); }
+void ScaleN(const float* x, float* y, int64_t n, float alpha) { UnaryLoop(x, y, n, ScaleOp{alpha}); }
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace litevit::simd {
+namespace {
+HWY_EXPORT(GeluN);
+HWY_EXPORT(SiluN);
+HWY_EXPORT(ReluN);
+HWY_EXPORT(ScaleN);
+void gelu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(GeluN)(x, y, n); }
+void silu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SiluN)(x, y, n); }
+void relu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(ReluN)(x, y, n); }
+void scale(const float* x, float* y, int64_t n, float alpha) { HWY_DYNAMIC_DISPATCH(ScaleN)(x, y, n, alpha); }
+}  // namespace
+}  // namespace litevit::simd
+
+namespace litevit::runtime::hwy {
+namespace {
+
+bool supports_any(const graph::Graph&, const graph::Node&) { return true; }
+
+// Splits the flat range over threads; `cost` weighs an element against a copy
+// (gelu/silu do ~20 flops per element, so they pay for threads sooner).
+template <typename Fn>
+void run_elementwise(const KernelContext& c, int64_t cost, const Fn& fn) {
+  const int64_t n = graph::shape_numel(c.output_shape);
+  parallel_for(c.threads, n, cost, [&](int64_t begin, int64_t end) {
+    fn(c.in(0) + begin, c.output + begin, end - begin);
+  });
+}
+
+void run_gelu(const KernelContext& c) { run_elementwise(c, 4, simd::gelu); }
+void run_silu(const KernelContext& c) { run_elementwise(c, 4, simd::silu); }
+void run_relu(const KernelContext& c) { run_elementwise(c, 1, simd::relu); }
+void run_scale(const KernelContext& c) {
+  const float alpha = std::get<graph::ScaleAttrs>(c.node.attrs).alpha;
+  run_elementwise(c, 1, [alpha](const float* x, float* y, int64_t n) { simd::scale(x, y, n, alpha); });
+}
+
+std::unique_ptr<Kernel> create_gelu(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("gelu_hwy", run_gelu);
+}
+std::unique_ptr<Kernel> create_silu(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("silu_hwy", run_silu);
+}
+std::unique_ptr<Kernel> create_relu(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("relu_hwy", run_relu);
+}
+std::unique_ptr<Kernel> create_scale(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("scale_hwy", run_scale);
+}
+
+}  // namespace
+
+const FastKernel kGelu{"gelu_hwy", graph::OpKind::kGelu, supports_any, create_gelu};
+const FastKernel kSilu{"silu_hwy", graph::OpKind::kSilu, supports_any, create_silu};
+const FastKernel kRelu{"relu_hwy", graph::OpKind::kRelu, supports_any, create_relu};
+const FastKernel kScale{"scale_hwy", graph::OpKind::kScale, supports_any, create_scale};
+
+}  // namespace litevit::runtime::hwy
+#endif  // HWY_ONCE

@@ -1,0 +1,94 @@
+// What the Highway kernel files share: the target set, the parallel loop, a
+// Kernel for ops with no state, and the FastKernel each file defines.
+//
+// Each kernel file is compiled once per SIMD target (foreach_target.h); its
+// per-target code lives in litevit::simd::HWY_NAMESPACE and is reached through
+// HWY_DYNAMIC_DISPATCH, so one binary runs the best of AVX2 / AVX-512.
+// That code cannot live under litevit::runtime::hwy: inside that namespace the
+// name `hwy` means it rather than Highway, and Highway's macros say `hwy::`.
+//
+// In place: the elementwise and row-wise kernels (activations, binary,
+// layer_norm, softmax, batch_norm) give the same result when the output
+// buffer is input 0; the layout, reduce_mean and interpolate kernels need a
+// separate output.
+#pragma once
+
+// Highway 1.0.3 bug: with -march=native on an AVX3_DL-capable CPU (Zen 4/5,
+// Ice Lake and later) the static target is AVX3_DL, but detect_targets.h tests
+// the undefined macro HWY_BASELINE and so leaves AVX3_DL out of the dynamic
+// targets ("#error Logic error: best baseline should be included in dynamic
+// targets"). Asking for AVX3_DL under exactly detect_targets.h's baseline test
+// keeps LITEVIT_NATIVE builds compiling; default builds are unchanged.
+#if !defined(HWY_WANT_AVX3_DL) && defined(__AVX512VL__) && defined(__AVXVNNI__) &&         \
+    defined(__VAES__) && defined(__VPCLMULQDQ__) && defined(__AVX512VBMI__) &&              \
+    defined(__AVX512VBMI2__) && defined(__AVX512VPOPCNTDQ__) && defined(__AVX512BITALG__)
+#define HWY_WANT_AVX3_DL
+#endif
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+
+#include "runtime/kernels/registry.h"
+
+namespace litevit::runtime::hwy {
+
+// Below this much work (elements read or written) one thread is faster: an
+// OpenMP region costs a few microseconds to start (anchors/substrate.md sec. 8).
+constexpr int64_t kMinParallelWork = int64_t{1} << 15;
+
+// Calls body(begin, end) on contiguous pieces of [0, count), one piece per
+// thread, when threads > 1 and count * work_per_item is worth a parallel
+// region; otherwise calls body(0, count) on this thread with no region at all.
+template <typename Body>
+void parallel_for(int threads, int64_t count, int64_t work_per_item, const Body& body) {
+  if (count <= 0) return;
+  if (threads <= 1 || count == 1 || count * work_per_item < kMinParallelWork) {
+    body(int64_t{0}, count);
+    return;
+  }
+  const int pieces = static_cast<int>(std::min<int64_t>(threads, count));
+#pragma omp parallel for num_threads(pieces) schedule(static, 1)
+  for (int p = 0; p < pieces; ++p) body(count * p / pieces, count * (p + 1) / pieces);
+}
+
+// A kernel whose node needs no precomputed state: run() is a plain function.
+class FunctionKernel final : public Kernel {
+ public:
+  using RunFn = void (*)(const KernelContext&);
+  FunctionKernel(const char* name, RunFn run_fn) : name_(name), run_(run_fn) {}
+  void run(const KernelContext& context) const override { run_(context); }
+  const char* name() const override { return name_; }
+
+ private:
+  const char* name_;
+  RunFn run_;
+};
+
+// Whether `id` is a parameter or constant with its data bound (so a kernel
+// can precompute from it at creation).
+inline bool is_bound_constant(const graph::Graph& graph, graph::ValueId id) {
+  const graph::Value& v = graph.value(id);
+  return (v.kind == graph::ValueKind::kParameter || v.kind == graph::ValueKind::kConstant) &&
+         v.data != nullptr && static_cast<int64_t>(v.data->size()) == graph::shape_numel(v.shape);
+}
+
+// The kernels, one FastKernel per op, defined in the file of their op family.
+extern const FastKernel kLayerNorm;     // layer_norm.cpp
+extern const FastKernel kSoftmax;       // softmax.cpp
+extern const FastKernel kGelu;          // activations.cpp
+extern const FastKernel kSilu;
+extern const FastKernel kRelu;
+extern const FastKernel kScale;
+extern const FastKernel kAdd;           // binary.cpp
+extern const FastKernel kMul;
+extern const FastKernel kBatchNorm;     // batch_norm.cpp
+extern const FastKernel kReshape;       // layout.cpp
+extern const FastKernel kPermute;
+extern const FastKernel kConcat;
+extern const FastKernel kSlice;
+extern const FastKernel kExpand;
+extern const FastKernel kReduceMean;    // reduce_mean.cpp
+extern const FastKernel kInterpolate;   // interpolate.cpp
+
+}  // namespace litevit::runtime::hwy

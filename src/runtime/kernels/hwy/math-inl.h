@@ -1,0 +1,95 @@
+// Fast fp32 exp, sigmoid-based SiLU and erf-based GELU on Highway vectors,
+// shared by softmax.cpp and activations.cpp. Included once per SIMD target
+// (foreach_target.h), hence the toggle guard instead of #pragma once.
+//
+// Why our own: Highway's contrib hn::Exp is more accurate than fp32 softmax
+// needs and 1.6x slower (anchors/substrate.md sec. 4); these match the own
+// AVX-512 kernels measured there (~1e-7 relative error).
+#if defined(LITEVIT_HWY_MATH_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LITEVIT_HWY_MATH_INL_H_
+#undef LITEVIT_HWY_MATH_INL_H_
+#else
+#define LITEVIT_HWY_MATH_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// 2^n p for a whole number n (held as a float), p in [0.7, 1.42]. Generic
+// targets build 2^n in the exponent field, which holds n in [-126, 127]: below
+// that the result is flushed to 0, above it saturates at 2^127 p. AVX-512 has
+// an instruction for it (vscalefps): IEEE denormals, 0 and inf, like expf.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V ScaleByPow2(D d, V p, V n) {
+  const hn::RebindToSigned<D> di;
+  const V lowest = hn::Set(d, -126.0f);
+  const V clamped = hn::Min(hn::Max(n, lowest), hn::Set(d, 127.0f));
+  const V pow2n = hn::BitCast(d, hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(di, clamped), hn::Set(di, 127))));
+  return hn::IfThenZeroElse(hn::Lt(n, lowest), hn::Mul(p, pow2n));
+}
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+template <class D>
+HWY_INLINE hn::Vec512<float> ScaleByPow2(D, hn::Vec512<float> p, hn::Vec512<float> n) {
+  return hn::Vec512<float>{_mm512_scalef_ps(p.raw, n.raw)};
+}
+#endif
+
+// exp(x) = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2, |r| <= ln2 / 2.
+// ln 2 is split in two constants (Cody-Waite) so r is exact in fp32; e^r is a
+// degree-6 polynomial (Cephes expf coefficients): relative error ~1e-7.
+// x is clamped to [-104, 89] (fp32 exp underflows to 0 below -103.3 and
+// overflows above 88.8), which keeps r finite for x = +-inf: softmax of -inf
+// gives exactly 0.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V FastExp(D d, V x) {
+  const V xc = hn::Min(hn::Max(x, hn::Set(d, -104.0f)), hn::Set(d, 89.0f));
+  const V n = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
+  V r = hn::NegMulAdd(n, hn::Set(d, 0.693359375f), xc);
+  r = hn::NegMulAdd(n, hn::Set(d, -2.12194440e-4f), r);
+  V p = hn::Set(d, 1.9875691500e-4f);
+  p = hn::MulAdd(p, r, hn::Set(d, 1.3981999507e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 8.3334519073e-3f));
+  p = hn::MulAdd(p, r, hn::Set(d, 4.1665795894e-2f));
+  p = hn::MulAdd(p, r, hn::Set(d, 1.6666665459e-1f));
+  p = hn::MulAdd(p, r, hn::Set(d, 5.0000001201e-1f));
+  p = hn::MulAdd(p, hn::Mul(r, r), hn::Add(r, hn::Set(d, 1.0f)));
+  return ScaleByPow2(d, p, n);
+}
+
+// silu(x) = x sigmoid(x) = x / (1 + exp(-x)). For x < -88, where exp(-x)
+// overflows (or saturates), the result is -0 or a tiny negative number; the
+// reference's is a tiny negative number too.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Silu(D d, V x) {
+  return hn::Div(x, hn::Add(hn::Set(d, 1.0f), FastExp(d, hn::Neg(x))));
+}
+
+// gelu(x) = x/2 (1 + erf(x / sqrt 2)), erf(z) = z P(z^2) / Q(z^2) on z clamped
+// to [-4, 4] (erf(4) = 1 - 1.5e-8 rounds to 1 in fp32). P has degree 6 and Q
+// degree 4 in z^2 (Eigen's fp32 erf coefficients): absolute error ~1e-7.
+template <class D, class V = hn::VFromD<D>>
+HWY_INLINE V Gelu(D d, V x) {
+  const V z = hn::Clamp(hn::Mul(x, hn::Set(d, 0.70710678118654752f)), hn::Set(d, -4.0f), hn::Set(d, 4.0f));
+  const V z2 = hn::Mul(z, z);
+  V p = hn::MulAdd(z2, hn::Set(d, -2.72614225801306e-10f), hn::Set(d, 2.77068142495902e-08f));
+  p = hn::MulAdd(z2, p, hn::Set(d, -2.10102402082508e-06f));
+  p = hn::MulAdd(z2, p, hn::Set(d, -5.69250639462346e-05f));
+  p = hn::MulAdd(z2, p, hn::Set(d, -7.34990630326855e-04f));
+  p = hn::MulAdd(z2, p, hn::Set(d, -2.95459980854025e-03f));
+  p = hn::MulAdd(z2, p, hn::Set(d, -1.60960333262415e-02f));
+  p = hn::Mul(z, p);
+  V q = hn::MulAdd(z2, hn::Set(d, -1.45660718464996e-05f), hn::Set(d, -2.13374055278905e-04f));
+  q = hn::MulAdd(z2, q, hn::Set(d, -1.68282697438203e-03f));
+  q = hn::MulAdd(z2, q, hn::Set(d, -7.37332916720468e-03f));
+  q = hn::MulAdd(z2, q, hn::Set(d, -1.42647390514189e-02f));
+  const V half_x = hn::Mul(hn::Set(d, 0.5f), x);
+  return hn::MulAdd(half_x, hn::Div(p, q), half_x);
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // LITEVIT_HWY_MATH_INL_H_

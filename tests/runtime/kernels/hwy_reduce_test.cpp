@@ -1,0 +1,58 @@
+// reduce_mean_hwy vs the reference: the NHWC global pool and the token mean,
+// channel counts that exercise the vector tails and the column blocks, a long
+// reduction (56x56), two threads, and axis sets it must leave to the reference.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "runtime/kernel_test_util.h"
+
+namespace {
+
+using namespace litevit::graph;
+using litevit::testing_util::compare_fast_to_reference;
+
+constexpr double kTolerance = 1e-5;
+
+void expect_fast_matches(Graph g, const std::vector<std::string>& kernels, int threads = 1, uint32_t seed = 1) {
+  const auto result = compare_fast_to_reference(std::move(g), seed, threads);
+  EXPECT_LE(result.max_rel_err, kTolerance);
+  EXPECT_EQ(result.fast_kernels, kernels);
+}
+
+Graph mean_graph(const Shape& shape, const std::vector<int64_t>& axes, bool keepdim) {
+  Graph g;
+  Builder b(g);
+  b.output("y", b.mean(b.input("input", shape), axes, keepdim));
+  return g;
+}
+
+TEST(reduce_mean_hwy, GlobalPoolChannelsLast) {
+  for (int64_t c : {1, 3, 17, 64, 197, 320, 1000}) {
+    SCOPED_TRACE("C=" + std::to_string(c));
+    expect_fast_matches(mean_graph({2, 7, 5, c}, {1, 2}, false), {"reduce_mean_hwy"});
+  }
+  expect_fast_matches(mean_graph({2, 7, 5, 64}, {2, 1}, true), {"reduce_mean_hwy"});   // keepdim, unsorted axes
+}
+
+TEST(reduce_mean_hwy, TokenMean) {
+  expect_fast_matches(mean_graph({2, 196, 192}, {1}, false), {"reduce_mean_hwy"});
+  expect_fast_matches(mean_graph({196, 192}, {0}, false), {"reduce_mean_hwy"});
+}
+
+TEST(reduce_mean_hwy, LongReduction) {
+  expect_fast_matches(mean_graph({1, 56, 56, 48}, {1, 2}, false), {"reduce_mean_hwy"});
+}
+
+TEST(reduce_mean_hwy, TwoThreads) {
+  expect_fast_matches(mean_graph({4, 14, 14, 320}, {1, 2}, false), {"reduce_mean_hwy"}, 2);
+}
+
+TEST(reduce_mean_hwy, LeavesOtherAxesToTheReference) {
+  expect_fast_matches(mean_graph({2, 5, 7}, {2}, false), {"reduce_mean_reference"});        // the last axis
+  expect_fast_matches(mean_graph({2, 5, 7, 3}, {0, 2}, false), {"reduce_mean_reference"});  // not contiguous
+  expect_fast_matches(mean_graph({2, 16, 5, 5}, {2, 3}, true), {"reduce_mean_reference"});  // NCHW pool
+}
+
+}  // namespace
