@@ -50,6 +50,9 @@ struct ModelInfo {
   int64_t macs = 0;          // multiply-accumulates: conv, linear and matmul (attention included)
   int64_t nodes = 0;         // graph nodes after passes
   std::string graph_dump;    // readable graph listing
+  // Filled when info() compiles the graph (compiled = true):
+  int64_t arena_bytes = 0;   // memory for all intermediate values of one run
+  int threads = 0;
 };
 
 struct VariantInfo {
@@ -64,6 +67,8 @@ std::vector<VariantInfo> list_variants();
 std::vector<std::string> nearest_variant_names(const std::string& name);
 // Graph pass names, in pipeline order.
 std::vector<std::string> pass_names();
+// What this build runs on: SIMD target, oneDNN version and ISA, threads.
+std::string system_info();
 // Physical CPU cores of this machine.
 int physical_cores();
 // The thread count used when Options::threads is 0: $LITEVIT_NUM_THREADS if
@@ -87,11 +92,23 @@ class Model {
   const std::string& name() const;
   std::vector<int64_t> default_input_shape(int64_t batch = 1) const;   // [N, C, H, W]
   // Builds (does not run) the graph for `input_shape`; needs no weights.
-  ModelInfo info(const std::vector<int64_t>& input_shape) const;
+  // With `compiled`, also binds weights (the loaded ones, else random),
+  // runs every pass and picks kernels, so the dump shows the graph as it
+  // runs, each node with its kernel, and the arena size.
+  ModelInfo info(const std::vector<int64_t>& input_shape, bool compiled = false) const;
 
   // Builds and compiles the plan for `input_shape` now (run() does it on the
   // first input of a new shape). Needs weights.
   void prepare(const std::vector<int64_t>& input_shape);
+
+  // Per-node wall time over `runs` runs of `input` (after one warm-up run).
+  struct NodeProfile {
+    std::string op, module_path, kernel;
+    std::vector<int64_t> output_shape;
+    int64_t macs = 0;
+    double ms = 0.0;         // median over the runs
+  };
+  std::vector<NodeProfile> profile(const Tensor& input, int runs);
 
   // Runs `input` ([N, C, H, W], fp32). Returns the outputs in order
   // ("features", "logits"). Thread-safe once the shape has been compiled.

@@ -17,6 +17,7 @@
 #include "passes/pipeline.h"
 #include "runtime/bind_weights.h"
 #include "runtime/plan.h"
+#include "runtime/system.h"
 
 namespace litevit {
 
@@ -30,6 +31,11 @@ struct Model::Impl {
   std::mutex mutex;                          // guards the caches below
   runtime::WeightMap weight_cache;           // fp32 weights shared by all compiled shapes
   std::map<graph::Shape, std::shared_ptr<const runtime::Plan>> plans;
+
+  runtime::CompileOptions compile_options() const {
+    return {.reference_kernels = options.reference_kernels,
+            .threads = options.threads > 0 ? options.threads : default_threads()};
+  }
 
   passes::PassOptions pass_options() const {
     return {.disabled = {options.disabled_passes.begin(), options.disabled_passes.end()},
@@ -49,9 +55,7 @@ struct Model::Impl {
     if (weights_file) runtime::bind_weights(graph, *weights_file, &weight_cache);
     else runtime::bind_random_weights(graph, random_seed);
     passes::run_passes(graph, pass_options());
-    auto plan = std::make_shared<const runtime::Plan>(
-        std::move(graph), runtime::CompileOptions{.reference_kernels = options.reference_kernels,
-                                                  .threads = options.threads > 0 ? options.threads : default_threads()});
+    auto plan = std::make_shared<const runtime::Plan>(std::move(graph), compile_options());
     plans[shape] = plan;
     return plan;
   }
@@ -99,7 +103,7 @@ std::vector<int64_t> Model::default_input_shape(int64_t batch) const {
   return {batch, chw[0], chw[1], chw[2]};
 }
 
-ModelInfo Model::info(const std::vector<int64_t>& input_shape) const {
+ModelInfo Model::info(const std::vector<int64_t>& input_shape, bool compiled) const {
   graph::Graph graph = models::build_graph(impl_->config, input_shape);
   ModelInfo info;
   info.name = name();
@@ -109,16 +113,50 @@ ModelInfo Model::info(const std::vector<int64_t>& input_shape) const {
                                     {"kwargs", impl_->config.resolved_kwargs}}
                          .dump();
   info.params = graph::total_params(graph);
-  passes::run_passes(graph, impl_->pass_options());
-  info.macs = graph::total_macs(graph);
-  info.nodes = static_cast<int64_t>(graph.nodes().size());
+  info.macs = graph::total_macs(graph);   // before passes: folding must not change the count
   for (graph::ValueId id : graph.inputs()) info.inputs.push_back({graph.value(id).name, graph.value(id).shape});
   for (const auto& [out_name, id] : graph.outputs()) info.outputs.push_back({out_name, graph.value(id).shape});
-  info.graph_dump = graph::dump(graph);
+  if (!compiled) {
+    passes::run_passes(graph, impl_->pass_options());
+    info.nodes = static_cast<int64_t>(graph.nodes().size());
+    info.graph_dump = graph::dump(graph);
+    return info;
+  }
+  if (impl_->weights_file) runtime::bind_weights(graph, *impl_->weights_file);
+  else runtime::bind_random_weights(graph, impl_->random_seed);
+  passes::run_passes(graph, impl_->pass_options());
+  const runtime::Plan plan(graph, impl_->compile_options());
+  const std::vector<std::string> kernels = plan.kernel_names();
+  info.nodes = static_cast<int64_t>(graph.nodes().size());
+  info.graph_dump = graph::dump(plan.graph(), &kernels);
+  info.arena_bytes = plan.memory_plan().arena_bytes;
+  info.threads = plan.threads();
   return info;
 }
 
 void Model::prepare(const std::vector<int64_t>& input_shape) { impl_->plan_for(input_shape); }
+
+std::vector<Model::NodeProfile> Model::profile(const Tensor& input, int runs) {
+  const auto plan = impl_->plan_for(input.shape);
+  const graph::Graph& graph = plan->graph();
+  const std::vector<std::string> kernels = plan->kernel_names();
+  plan->run({&input});
+  std::vector<std::vector<double>> per_run(graph.nodes().size());
+  for (int r = 0; r < std::max(1, runs); ++r) {
+    std::vector<double> seconds(graph.nodes().size(), 0.0);
+    plan->run({&input}, &seconds);
+    for (size_t n = 0; n < seconds.size(); ++n) per_run[n].push_back(seconds[n]);
+  }
+  std::vector<NodeProfile> profile;
+  for (size_t n = 0; n < graph.nodes().size(); ++n) {
+    const graph::Node& node = graph.nodes()[n];
+    std::vector<double>& t = per_run[n];
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+    profile.push_back({std::string(graph::op_name(node.op)), node.module_path, kernels[n],
+                       graph.value(node.output).shape, graph::node_macs(graph, node), t[t.size() / 2] * 1e3});
+  }
+  return profile;
+}
 
 std::vector<std::pair<std::string, Tensor>> Model::run(const Tensor& input) {
   if (input.numel() != static_cast<int64_t>(input.data.size())) {
@@ -142,6 +180,12 @@ std::vector<VariantInfo> list_variants() {
 std::vector<std::string> nearest_variant_names(const std::string& name) { return models::nearest_names(name); }
 
 std::vector<std::string> pass_names() { return passes::pass_names(); }
+
+std::string system_info() {
+  return fmt::format("SIMD target (Highway dispatch): {}\noneDNN: {}\nthreads: {} by default ({} physical cores; "
+                     "LITEVIT_NUM_THREADS overrides)",
+                     runtime::simd_target_name(), runtime::onednn_description(), default_threads(), physical_cores());
+}
 
 int default_threads() {
   if (const char* env = std::getenv("LITEVIT_NUM_THREADS")) {

@@ -178,7 +178,7 @@ std::string attrs_str(const Attrs& attrs) {
 
 }  // namespace
 
-std::string dump(const Graph& graph) {
+std::string dump(const Graph& graph, const std::vector<std::string>* node_notes) {
   std::string out;
   for (ValueId id : graph.inputs()) {
     out += fmt::format("input  %{} '{}' {}\n", id, graph.value(id).name, shape_str(graph.value(id).shape));
@@ -193,12 +193,14 @@ std::string dump(const Graph& graph) {
       out += fmt::format("const  %{} '{}' {}\n", v, value.name, shape_str(value.shape));
     }
   }
-  for (const Node& node : graph.nodes()) {
+  for (size_t n = 0; n < graph.nodes().size(); ++n) {
+    const Node& node = graph.nodes()[n];
     std::string ins;
     for (ValueId in : node.inputs) ins += fmt::format("{}%{}", ins.empty() ? "" : ", ", in);
-    out += fmt::format("%{} = {}({}){} -> {}   # {}\n", node.output, op_name(node.op), ins,
+    const std::string note = node_notes != nullptr && n < node_notes->size() ? "  [" + (*node_notes)[n] + "]" : "";
+    out += fmt::format("%{} = {}({}){} -> {}   # {}{}\n", node.output, op_name(node.op), ins,
                        attrs_str(node.attrs), shape_str(graph.value(node.output).shape),
-                       node.module_path);
+                       node.module_path, note);
   }
   for (const auto& [name, id] : graph.outputs()) out += fmt::format("output '{}' = %{}\n", name, id);
   return out;

@@ -148,8 +148,9 @@ Shape infer_shape(const Graph& graph, const Node& node);
 // Throws litevit::Error on the first inconsistency.
 void verify(const Graph& graph);
 
-// Human-readable listing: one line per value/node, with shapes and attributes.
-std::string dump(const Graph& graph);
+// Human-readable listing: one line per value/node, with shapes and attributes;
+// `node_notes` (optional, one per node) is appended to each node's line.
+std::string dump(const Graph& graph, const std::vector<std::string>* node_notes = nullptr);
 
 // Cost counting. MACs: conv2d (out elems x in_ch/groups x kh x kw), linear
 // (out elems x in features), matmul (batch x M x N x K); everything else 0.

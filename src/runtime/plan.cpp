@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "litevit/error.h"
 #include "runtime/kernels/registry.h"
@@ -33,7 +34,7 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
 
 std::vector<std::string> Plan::kernel_names() const {
   std::vector<std::string> names;
-  for (const auto& kernel : kernels_) names.emplace_back(kernel ? kernel->name() : "reshape_alias");
+  for (const auto& kernel : kernels_) names.emplace_back(kernel ? kernel->name() : "view");
   return names;
 }
 
@@ -60,7 +61,8 @@ void Plan::release_arena(std::unique_ptr<Arena> arena) const {
   free_arenas_.push_back(std::move(arena));
 }
 
-std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Tensor*>& inputs) const {
+std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Tensor*>& inputs,
+                                                      std::vector<double>* node_seconds) const {
   omp_set_num_threads(threads_);   // oneDNN primitives were created for this many
   const auto& graph_inputs = graph_.inputs();
   if (inputs.size() != graph_inputs.size()) {
@@ -90,7 +92,11 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     for (graph::ValueId in : node.inputs) {
       views.push_back({data[static_cast<size_t>(in)], &graph_.value(in).shape});
     }
+    const auto start = node_seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     kernels_[n]->run({node, views, const_cast<float*>(data[out]), graph_.values()[out].shape, threads_});
+    if (node_seconds) {
+      (*node_seconds)[n] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
   }
   std::vector<std::pair<std::string, Tensor>> results;
   for (const auto& [name, id] : graph_.outputs()) {

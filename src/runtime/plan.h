@@ -37,7 +37,9 @@ class Plan {
 
   // Inputs in graph-input order; each must match its input's shape.
   // Returns the named outputs in graph order.
-  std::vector<std::pair<std::string, Tensor>> run(const std::vector<const Tensor*>& inputs) const;
+  // With `node_seconds` (sized to the node count), adds each node's wall time to it.
+  std::vector<std::pair<std::string, Tensor>> run(const std::vector<const Tensor*>& inputs,
+                                                  std::vector<double>* node_seconds = nullptr) const;
 
  private:
   struct Arena {
