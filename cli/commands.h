@@ -14,5 +14,7 @@ using Command = std::function<void()>;
 Command add_list_command(CLI::App& app);
 Command add_info_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
+Command add_profile_command(CLI::App& app);
 
 }  // namespace litevit::cli

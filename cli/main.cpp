@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
     litevit::cli::Command run;
   };
   std::vector<Entry> commands;
-  for (auto add : {litevit::cli::add_list_command, litevit::cli::add_info_command, litevit::cli::add_run_command}) {
+  for (auto add : {litevit::cli::add_list_command, litevit::cli::add_info_command, litevit::cli::add_run_command,
+                    litevit::cli::add_bench_command, litevit::cli::add_profile_command}) {
     const size_t before = app.get_subcommands({}).size();
     litevit::cli::Command run = add(app);
     commands.push_back({app.get_subcommands({})[before], std::move(run)});

@@ -1,0 +1,143 @@
+// Kernel microbenchmarks on shapes from the zoo (DeiT-tiny, MobileViT-xxs).
+//
+//   cmake -DLITEVIT_BUILD_BENCH=ON ... && ninja kernel_bench
+//   ./bench/kernel_bench [--benchmark_filter=linear] [--benchmark_min_time=0.2]
+//
+// Each case is a one-op graph written with graph::Builder, put through the
+// pass pipeline (as a model would be: convs come out channels_last), bound to
+// random weights and compiled with runtime::Plan; the timed loop is
+// plan.run(inputs) (which includes its buffer allocation, as in a model).
+// Every shape runs on the fast kernels (1 and 2 threads) and on the
+// reference kernels (1 thread). The label names the kernels the plan picked,
+// so a case still on "..._reference" under /fast shows that no fast kernel
+// took the op. Counters: FLOP/s = 2 x MACs per second (conv, linear, matmul);
+// bytes_per_second = (input + output bytes) per second (memory-bound ops).
+// Use real time: the kernels run on OpenMP threads.
+#include <benchmark/benchmark.h>
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "graph/builder.h"
+#include "graph/graph.h"
+#include "passes/pipeline.h"
+#include "runtime/bind_weights.h"
+#include "runtime/plan.h"
+
+namespace {
+
+using litevit::Tensor;
+using litevit::graph::Builder;
+using litevit::graph::Graph;
+using litevit::graph::Shape;
+using litevit::graph::ValueId;
+
+struct Case {
+  std::string name;                          // "linear/197x192x576"
+  std::function<void(Builder&)> build;       // declares inputs and one output
+  bool memory_bound = false;                 // report bytes/s rather than FLOP/s
+};
+
+Tensor random_tensor(const Shape& shape, uint32_t seed) {
+  Tensor t{shape, {}};
+  t.data.resize(static_cast<size_t>(t.numel()));
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& x : t.data) x = normal(rng);
+  return t;
+}
+
+// x[N,H,W,C] -> conv (NCHW semantics) -> y[N,Ho,Wo,O]: the permutes are what
+// assign_layout removes, leaving one channels_last conv like in a model.
+void conv_nhwc(Builder& b, int64_t c, int64_t hw, int64_t out, int64_t k, int64_t stride, int64_t groups) {
+  ValueId x = b.input("input", {1, hw, hw, c});
+  x = b.permute(x, {0, 3, 1, 2});
+  x = b.conv2d("conv", x, out, k, {.stride = stride, .padding = k / 2, .groups = groups});
+  b.output("out", b.permute(x, {0, 2, 3, 1}));
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> list;
+  // DeiT-tiny: 197 tokens, width 192, MLP 768, 3 heads of 64.
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{192, 576}, {192, 768}, {768, 192}}) {
+    list.push_back({"linear/197x" + std::to_string(k) + "x" + std::to_string(n), [k, n](Builder& b) {
+                      b.output("out", b.linear("fc", b.input("input", {1, 197, k}), n));
+                    }});
+  }
+  list.push_back({"matmul_qkT/3x197x64x197", [](Builder& b) {   // q k^T, as timm writes it (transpose folded)
+                    ValueId q = b.input("q", {3, 197, 64}), key = b.input("k", {3, 197, 64});
+                    b.output("out", b.matmul(q, b.transpose(key, 1, 2)));
+                  }});
+  list.push_back({"matmul_av/3x197x197x64", [](Builder& b) {
+                    b.output("out", b.matmul(b.input("a", {3, 197, 197}), b.input("v", {3, 197, 64})));
+                  }});
+  list.push_back({"layer_norm/197x192", [](Builder& b) {
+                    b.output("out", b.layer_norm("norm", b.input("input", {1, 197, 192}), 1e-6f));
+                  }, true});
+  list.push_back({"softmax/3x197x197", [](Builder& b) {
+                    b.output("out", b.softmax(b.input("input", {1, 3, 197, 197}), -1));
+                  }, true});
+  list.push_back({"gelu/197x768", [](Builder& b) { b.output("out", b.gelu(b.input("input", {1, 197, 768}))); }, true});
+  // MobileViT-xxs (256x256 input): stem, depthwise convs of the MV2 blocks, a 1x1 expansion.
+  list.push_back({"conv_stem/3to16_k3s2_256", [](Builder& b) { conv_nhwc(b, 3, 256, 16, 3, 2, 1); }});
+  for (auto [c, hw, s] : {std::tuple<int64_t, int64_t, int64_t>{64, 64, 1}, {64, 128, 2}, {128, 32, 1}, {128, 64, 2}}) {
+    list.push_back({"conv_dw3x3/c" + std::to_string(c) + "_s" + std::to_string(s) + "_" + std::to_string(hw),
+                    [c, hw, s](Builder& b) { conv_nhwc(b, c, hw, c, 3, s, c); }});
+  }
+  list.push_back({"conv_1x1/64to128_64", [](Builder& b) { conv_nhwc(b, 64, 64, 128, 1, 1, 1); }});
+  return list;
+}
+
+void run_case(benchmark::State& state, const Case& c, bool reference, int threads) {
+  Graph graph;
+  Builder builder(graph);
+  c.build(builder);
+  litevit::runtime::bind_random_weights(graph, 0);
+  litevit::passes::run_passes(graph, {});
+  const int64_t macs = litevit::graph::total_macs(graph);
+  const litevit::runtime::Plan plan(std::move(graph), {.reference_kernels = reference, .threads = threads});
+
+  std::vector<Tensor> inputs;
+  std::vector<const Tensor*> pointers;
+  int64_t bytes = 0;
+  for (ValueId id : plan.graph().inputs()) {
+    inputs.push_back(random_tensor(plan.graph().value(id).shape, static_cast<uint32_t>(inputs.size() + 1)));
+    bytes += 4 * inputs.back().numel();
+  }
+  for (const Tensor& t : inputs) pointers.push_back(&t);
+  for (const auto& [name, id] : plan.graph().outputs()) bytes += 4 * litevit::graph::shape_numel(plan.graph().value(id).shape);
+
+  for (auto _ : state) {
+    auto outputs = plan.run(pointers);
+    benchmark::DoNotOptimize(outputs);
+  }
+  std::string label;
+  for (const std::string& kernel : plan.kernel_names()) label += (label.empty() ? "" : "+") + kernel;
+  state.SetLabel(label);
+  if (c.memory_bound || macs == 0) {
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * bytes);
+  } else {
+    state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(macs), benchmark::Counter::kIsIterationInvariantRate);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  static const std::vector<Case> all = cases();
+  for (const Case& c : all) {
+    for (auto [reference, threads] : {std::pair{false, 1}, {false, 2}, {true, 1}}) {
+      const std::string name = c.name + (reference ? "/reference" : "/fast") + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), [&c, reference, threads](benchmark::State& state) {
+        run_case(state, c, reference, threads);
+      })->UseRealTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

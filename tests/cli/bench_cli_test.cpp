@@ -1,0 +1,162 @@
+// End-to-end runs of `litevit bench`: the JSON report has every field with
+// sensible values, weights files work, bad input gives a one-line error.
+// Timings are read, never asserted on (no timed unit tests).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code;
+  std::string out, err;
+};
+
+fs::path temp_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("litevit_bench_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream f(path);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+Result litevit_cli(const std::string& args) {
+  const fs::path out = temp_dir() / "stdout.txt", err = temp_dir() / "stderr.txt";
+  const std::string command = std::string(LITEVIT_CLI_PATH) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+}
+
+std::string data(const std::string& case_name, const std::string& file) {
+  return (fs::path(LITEVIT_TEST_DATA_DIR) / case_name / file).string();
+}
+
+void expect_one_line_error(const Result& r, const std::string& needle) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.find("litevit: error: "), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+const char* kTinyVit =
+    R"('{"timm_name":"vit_tiny_patch16_224","kwargs":{"img_size":32,"patch_size":8,"embed_dim":32,"depth":1,)"
+    R"("num_heads":2,"num_classes":10}}')";
+
+// stdout must be exactly one JSON object with the documented keys.
+nlohmann::json parse_report(const Result& r) {
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j;
+  EXPECT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out;
+  EXPECT_TRUE(j.is_object()) << r.out;
+  for (const char* key : {"model", "batch", "threads", "median_ms", "min_ms", "max_ms", "images_per_s", "load_ms",
+                          "compile_ms", "peak_rss_mb", "params", "gmacs", "runs"}) {
+    EXPECT_TRUE(j.contains(key)) << key << " missing in " << r.out;
+  }
+  return j;
+}
+
+TEST(BenchCli, JsonReportOfAConfig) {
+  const nlohmann::json j = parse_report(litevit_cli(std::string("bench ") + kTinyVit + " --json --runs 2 --warmup 0"));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["model"], "vit_tiny_patch16_224");
+  EXPECT_EQ(j["batch"], 1);
+  EXPECT_EQ(j["runs"], 2);
+  EXPECT_EQ(j["input_shape"], nlohmann::json::array({1, 3, 32, 32}));
+  EXPECT_GE(j["threads"].get<int>(), 1);
+  for (const char* key : {"median_ms", "min_ms", "max_ms", "images_per_s", "load_ms", "compile_ms", "peak_rss_mb",
+                          "gmacs"}) {
+    EXPECT_GT(j[key].get<double>(), 0.0) << key;
+  }
+  EXPECT_LE(j["min_ms"].get<double>(), j["median_ms"].get<double>());
+  EXPECT_LE(j["median_ms"].get<double>(), j["max_ms"].get<double>());
+  // timm: sum(p.numel() for p in model.parameters()) of this config.
+  EXPECT_EQ(j["params"], 19850);
+}
+
+TEST(BenchCli, WeightsBatchAndThreads) {
+  const std::string weights = data("vit_micro", "weights.safetensors");
+  const nlohmann::json j = parse_report(litevit_cli("bench " + data("vit_micro", "case.json") + " --weights " + weights +
+                                                    " --batch 3 --threads 1 --json --runs 2 --warmup 1"));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["weights"], weights);
+  EXPECT_EQ(j["batch"], 3);
+  EXPECT_EQ(j["threads"], 1);
+  EXPECT_EQ(j["runs"], 2);
+  EXPECT_GT(j["images_per_s"].get<double>(), 0.0);
+}
+
+TEST(BenchCli, ReferenceKernelsAndInputShape) {
+  const nlohmann::json j = parse_report(litevit_cli(std::string("bench ") + kTinyVit +
+                                                    " --input-shape 2,3,32,32 --reference --json --runs 1 --warmup 0"));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["batch"], 2);
+  EXPECT_EQ(j["reference_kernels"], true);
+}
+
+TEST(BenchCli, HumanReadableBlock) {
+  const Result r = litevit_cli(std::string("bench ") + kTinyVit + " --runs 2 --warmup 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* needle : {"model:", "params:", "GMACs:", "load:", "compile:", "latency:", "images/s", "peak RSS:"}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " in\n" << r.out;
+  }
+}
+
+TEST(BenchCli, UnknownModel) {
+  expect_one_line_error(litevit_cli("bench mobilevit_xxxs --json"), "unknown model 'mobilevit_xxxs'");
+}
+
+TEST(BenchCli, WeightsOfAnotherModel) {
+  expect_one_line_error(litevit_cli("bench " + data("vit_micro", "case.json") + " --weights " +
+                                    data("deit_micro", "weights.safetensors") + " --runs 1"),
+                        "does not fit the model");
+}
+
+TEST(BenchCli, MissingWeightsFile) {
+  expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --weights /nonexistent/w.safetensors"),
+                        "/nonexistent/w.safetensors");
+}
+
+TEST(BenchCli, UnknownFamily) {
+  expect_one_line_error(litevit_cli("bench --all --family nosuch"), "no such family (known: ");
+}
+
+TEST(BenchCli, NoModel) { expect_one_line_error(litevit_cli("bench"), "give a MODEL, or --all"); }
+
+TEST(BenchCli, BadOptionsAreRejectedByTheParser) {
+  for (const char* args : {"bench vit_tiny_patch16_224 --runs 0", "bench vit_tiny_patch16_224 --threads x",
+                           "bench vit_tiny_patch16_224 --batch 2 --input-shape 1,3,224,224",
+                           "bench vit_tiny_patch16_224 --all", "bench vit_tiny_patch16_224 --family vit"}) {
+    const Result r = litevit_cli(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.exit_code, 1) << args;   // CLI11's own exit codes, not a litevit::Error
+    EXPECT_FALSE(r.err.empty()) << args;
+    EXPECT_TRUE(r.out.empty()) << args << r.out;
+  }
+  expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --input-shape 1,3,x"), "--input-shape");
+  expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --disable-pass nosuch"), "nosuch");
+}
+
+TEST(BenchCli, Help) {
+  const Result r = litevit_cli("bench --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--all"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--json"), std::string::npos) << r.out;
+}
+
+}  // namespace
