@@ -3,56 +3,21 @@
 // Timings are read, never asserted on (no timed unit tests).
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli_util.h"
+
 namespace {
 
-namespace fs = std::filesystem;
-
-struct Result {
-  int exit_code;
-  std::string out, err;
-};
-
-fs::path temp_dir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("litevit_bench_cli_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream f(path);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-Result litevit_cli(const std::string& args) {
-  const fs::path out = temp_dir() / "stdout.txt", err = temp_dir() / "stderr.txt";
-  const std::string command = std::string(LITEVIT_CLI_PATH) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
-}
+using Result = litevit::testing_util::CliResult;
+using litevit::testing_util::expect_one_line_error;
+using litevit::testing_util::litevit_cli;
 
 std::string data(const std::string& case_name, const std::string& file) {
-  return (fs::path(LITEVIT_TEST_DATA_DIR) / case_name / file).string();
+  return litevit::testing_util::test_data(case_name, file);
 }
 
-void expect_one_line_error(const Result& r, const std::string& needle) {
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(r.err.find("litevit: error: "), 0u) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
 
 const char* kTinyVit =
     R"('{"timm_name":"vit_tiny_patch16_224","kwargs":{"img_size":32,"patch_size":8,"embed_dim":32,"depth":1,)"

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
+#include <thread>
 #include <random>
 #include <string>
 #include <vector>
@@ -74,6 +76,46 @@ inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed =
     result.max_rel_err = std::max(result.max_rel_err, relative_error_of(got[o].second, want[o].second));
   }
   return result;
+}
+
+constexpr double kFastKernelTolerance = 1e-5;
+
+// The fast plan matches the reference plan and picked exactly `kernels`.
+inline void expect_fast_matches(graph::Graph g, const std::vector<std::string>& kernels, int threads = 1,
+                                uint32_t seed = 1) {
+  const auto result = compare_fast_to_reference(std::move(g), seed, threads);
+  EXPECT_LE(result.max_rel_err, kFastKernelTolerance);
+  EXPECT_EQ(result.fast_kernels, kernels);
+}
+
+// One plan (of 1, then 2 threads) run from two std::threads at once, 50 times
+// each, gives the same bits as a run alone; the plan must pick `kernel`.
+inline void expect_concurrent_runs_identical(graph::Graph g, const std::string& kernel) {
+  bind_random_parameters(g, 11);
+  std::vector<Tensor> inputs;
+  uint32_t seed = 12;
+  for (graph::ValueId id : g.inputs()) {
+    inputs.push_back({g.value(id).shape, random_values(graph::shape_numel(g.value(id).shape), seed++)});
+  }
+  std::vector<const Tensor*> ptrs;
+  for (const auto& t : inputs) ptrs.push_back(&t);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads=" + std::to_string(threads));
+    const runtime::Plan plan(g, {.reference_kernels = false, .threads = threads});
+    ASSERT_EQ(plan.kernel_names(), std::vector<std::string>{kernel});
+    const std::vector<float> want = plan.run(ptrs).at(0).second.data;
+    std::array<int, 2> mismatches{};
+    auto worker = [&](int index) {
+      for (int i = 0; i < 50; ++i) {
+        if (plan.run(ptrs).at(0).second.data != want) ++mismatches[static_cast<size_t>(index)];
+      }
+    };
+    std::thread first(worker, 0), second(worker, 1);
+    first.join();
+    second.join();
+    EXPECT_EQ(mismatches[0], 0);
+    EXPECT_EQ(mismatches[1], 0);
+  }
 }
 
 }  // namespace litevit::testing_util

@@ -18,13 +18,7 @@ namespace {
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
 
-constexpr double kTolerance = 1e-5;
-
-void expect_fast_matches(Graph g, const std::vector<std::string>& kernels, int threads = 1, uint32_t seed = 1) {
-  const auto result = compare_fast_to_reference(std::move(g), seed, threads);
-  EXPECT_LE(result.max_rel_err, kTolerance);
-  EXPECT_EQ(result.fast_kernels, kernels);
-}
+using litevit::testing_util::expect_fast_matches;
 
 Graph permute_graph(const Shape& shape, const std::vector<int64_t>& perm) {
   Graph g;

@@ -154,33 +154,7 @@ TEST(conv2d_onednn, ActivationAndResidualAvoidRefOnOlderJitConvs) {
 // One plan, one kernel, run from two threads at once (plans of 1 and 2 OpenMP
 // threads): the same bits as alone.
 TEST(conv2d_onednn, ConcurrentRunsOfOnePlan) {
-  Graph g = conv_graph(kCases[4]);   // dense 3x3, gelu, residual: scratchpad and sum post-op
-  litevit::testing_util::bind_random_parameters(g, 11);
-  std::vector<litevit::Tensor> inputs;
-  uint32_t seed = 12;
-  for (ValueId id : g.inputs()) {
-    inputs.push_back({g.value(id).shape, litevit::testing_util::random_values(shape_numel(g.value(id).shape), seed++)});
-  }
-  std::vector<const litevit::Tensor*> ptrs;
-  for (const auto& t : inputs) ptrs.push_back(&t);
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE(fmt::format("threads={}", threads));
-    const litevit::runtime::Plan plan(g, {.reference_kernels = false, .threads = threads});
-    ASSERT_EQ(plan.kernel_names(), std::vector<std::string>{"conv2d_onednn"});
-    const std::vector<float> want = plan.run(ptrs).at(0).second.data;
-
-    std::array<int, 2> mismatches{};
-    auto worker = [&](int index) {
-      for (int i = 0; i < 50; ++i) {
-        if (plan.run(ptrs).at(0).second.data != want) ++mismatches[static_cast<size_t>(index)];
-      }
-    };
-    std::thread first(worker, 0), second(worker, 1);
-    first.join();
-    second.join();
-    EXPECT_EQ(mismatches[0], 0);
-    EXPECT_EQ(mismatches[1], 0);
-  }
+  litevit::testing_util::expect_concurrent_runs_identical(conv_graph(kCases[4]), "conv2d_onednn");
 }
 
 // The convs of MobileViT-xxs (256x256 input, NHWC, BN folded, SiLU fused):
