@@ -201,4 +201,11 @@ ValueId Builder::interpolate_bilinear(ValueId x, int64_t height, int64_t width, 
                   scope_);
 }
 
+ValueId Builder::interpolate_bicubic_antialias(ValueId x, int64_t height, int64_t width) {
+  return add_node(OpKind::kInterpolate, {x},
+                  InterpolateAttrs{.mode = InterpolationMode::kBicubicAntialias, .align_corners = false,
+                                   .size = {height, width}},
+                  scope_);
+}
+
 }  // namespace litevit::graph

@@ -74,6 +74,7 @@ class Builder {
   ValueId expand(ValueId x, Shape shape);
   ValueId mean(ValueId x, std::vector<int64_t> axes, bool keepdim);
   ValueId interpolate_bilinear(ValueId x, int64_t height, int64_t width, bool align_corners);
+  ValueId interpolate_bicubic_antialias(ValueId x, int64_t height, int64_t width);
 
   // Scope for functional ops ("blocks.3.attn"); restored when the guard dies.
   class ScopedPath {

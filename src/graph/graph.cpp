@@ -169,8 +169,9 @@ std::string attrs_str(const Attrs& attrs) {
       return fmt::format(" axes={} keepdim={}", shape_str(a.axes), a.keepdim);
     }
     std::string operator()(const InterpolateAttrs& a) const {
-      return fmt::format(" bilinear size={}x{} align_corners={}{}", a.size[0], a.size[1],
-                         a.align_corners, a.channels_last ? " NHWC" : "");
+      return fmt::format(" {} size={}x{} align_corners={}{}",
+                         a.mode == InterpolationMode::kBilinear ? "bilinear" : "bicubic_antialias", a.size[0],
+                         a.size[1], a.align_corners, a.channels_last ? " NHWC" : "");
     }
   };
   return std::visit(Printer{}, attrs);

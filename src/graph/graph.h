@@ -63,7 +63,9 @@ struct ShapeAttrs { Shape shape; };                // reshape, expand
 struct PermuteAttrs { std::vector<int64_t> perm; };
 struct SliceAttrs { int64_t axis = 0, start = 0, end = 0, step = 1; };
 struct ReduceAttrs { std::vector<int64_t> axes; bool keepdim = false; };
-enum class InterpolationMode : uint8_t { kBilinear };
+// kBilinear: torch interpolate(mode='bilinear'). kBicubicAntialias: torch
+// interpolate(mode='bicubic', antialias=True), as timm resamples position embeddings.
+enum class InterpolationMode : uint8_t { kBilinear, kBicubicAntialias };
 struct InterpolateAttrs {
   InterpolationMode mode = InterpolationMode::kBilinear;
   bool align_corners = false;

@@ -39,6 +39,7 @@ struct ViTConfig {
   bool pre_norm = false;
   bool final_norm = true;
   std::string fc_norm = "auto";                 // timm None: on when global_pool is "avg"
+  bool dynamic_img_size = false;                // any input size; pos_embed resampled (bicubic, antialias)
   bool distilled = false;                       // DeiT distillation token and head_dist
 };
 
@@ -68,8 +69,9 @@ ViTConfig parse_config(const json& kwargs, const std::string& what, bool is_deit
     if (!v->is_boolean()) r.fail("fc_norm", "must be true, false or null");
     c.fc_norm = v->get<bool>() ? "on" : "off";
   }
+  r.read("dynamic_img_size", c.dynamic_img_size);
   bool flag = false;
-  for (const char* unsupported : {"qk_norm", "dynamic_img_size", "dynamic_img_pad"}) {
+  for (const char* unsupported : {"qk_norm", "dynamic_img_pad"}) {
     r.read(unsupported, flag);
     if (flag) r.fail(unsupported, "= true is not supported yet");
   }
@@ -100,14 +102,25 @@ ViTConfig parse_config(const json& kwargs, const std::string& what, bool is_deit
 void build(Builder& b, const std::string& what, const json& kwargs, const graph::Shape& input_shape, bool is_deit) {
   const ViTConfig c = parse_config(kwargs, what, is_deit);
   const int64_t batch = input_shape[0];
-  if (input_shape[1] != c.in_chans || input_shape[2] != c.img_height || input_shape[3] != c.img_width) {
+  const bool fits = input_shape[1] == c.in_chans &&
+                    (c.dynamic_img_size ? input_shape[2] % c.patch_size == 0 && input_shape[3] % c.patch_size == 0
+                                        : input_shape[2] == c.img_height && input_shape[3] == c.img_width);
+  if (!fits) {
+    if (c.dynamic_img_size) {
+      throw Error(fmt::format("building {}: input {} does not fit the model: it takes [N,{},H,W] with H and W "
+                              "multiples of the patch size {}",
+                              what, graph::shape_str(input_shape), c.in_chans, c.patch_size));
+    }
     throw Error(fmt::format("building {}: input {} does not fit the model, which takes [N,{},{},{}] "
-                            "(its position embedding is fixed to img_size; set kwargs.img_size to build "
-                            "another resolution)",
+                            "(its position embedding is fixed to img_size; set kwargs.dynamic_img_size to true "
+                            "to resample it to other multiples of the patch size, as timm does)",
                             what, graph::shape_str(input_shape), c.in_chans, c.img_height, c.img_width));
   }
   const int64_t dim = c.embed_dim;
-  const int64_t num_patches = (c.img_height / c.patch_size) * (c.img_width / c.patch_size);
+  // The grid the position embedding was made for, and the input's (the conv drops partial patches).
+  const int64_t old_grid_h = c.img_height / c.patch_size, old_grid_w = c.img_width / c.patch_size;
+  const int64_t grid_h = input_shape[2] / c.patch_size, grid_w = input_shape[3] / c.patch_size;
+  const int64_t num_patches = grid_h * grid_w;
 
   ValueId x = b.input("input", input_shape);
   x = b.conv2d("patch_embed.proj", x, dim, c.patch_size, {.stride = c.patch_size, .bias = !c.pre_norm});
@@ -132,10 +145,22 @@ void build(Builder& b, const std::string& what, const json& kwargs, const graph:
       parts.push_back(tokens);
       return b.concat(parts, 1);
     };
+    const int64_t embedded_prefix = c.no_embed_class ? 0 : num_prefix;
+    ValueId pos = b.parameter("pos_embed", {1, old_grid_h * old_grid_w + embedded_prefix, dim});
+    // timm's resample_abs_pos_embed, including its shortcut: an input grid with the
+    // same token count that is square keeps the embedding as it is.
+    const bool same = grid_h * grid_w == old_grid_h * old_grid_w && grid_h == grid_w;
+    if (c.dynamic_img_size && !same) {
+      ValueId grid = b.slice(pos, 1, embedded_prefix, b.dim(pos, 1));
+      grid = b.permute(b.reshape(grid, {1, old_grid_h, old_grid_w, dim}), {0, 3, 1, 2});
+      grid = b.interpolate_bicubic_antialias(grid, grid_h, grid_w);
+      grid = b.reshape(b.permute(grid, {0, 2, 3, 1}), {1, num_patches, dim});
+      pos = embedded_prefix > 0 ? b.concat({b.slice(pos, 1, 0, embedded_prefix), grid}, 1) : grid;
+    }
     if (c.no_embed_class) {   // DeiT III / big_vision: position embedding only on patches
-      x = with_prefix(b.add(x, b.parameter("pos_embed", {1, num_patches, dim})));
+      x = with_prefix(b.add(x, pos));
     } else {                  // original ViT / DeiT: position embedding on prefix tokens too
-      x = b.add(with_prefix(x), b.parameter("pos_embed", {1, num_patches + num_prefix, dim}));
+      x = b.add(with_prefix(x), pos);
     }
   }
   const int64_t num_prefix = b.dim(x, 1) - num_patches;

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "litevit/error.h"
+#include "runtime/fold_constants.h"
 #include "runtime/kernels/registry.h"
 #include "util/check.h"
 
@@ -25,6 +26,7 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
     }
   }
   threads_ = std::max(1, options.threads);
+  fold_constants(graph_);   // before planning memory: folded values need no arena space
   memory_ = passes::plan_memory(graph_);
   const CompileContext context{.graph = graph_, .threads = threads_};
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {

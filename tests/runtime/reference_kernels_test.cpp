@@ -183,6 +183,16 @@ TEST(ReferenceKernels, BilinearLikeTorch) {  // values from torch.nn.functional.
   expect_near(resize(Tensor{{1, 1, 1, 4}, {0, 1, 2, 3}}, 1, 3, false), {1.0f / 6, 1.5f, 2.8333333f});
 }
 
+TEST(ReferenceKernels, BicubicAntialiasLikeTorch) {  // torch interpolate(mode='bicubic', antialias=True)
+  Graph g;
+  Builder b(g);
+  ValueId in = b.input("x", {1, 1, 3, 4});
+  b.output("y", b.interpolate_bicubic_antialias(in, 5, 2));   // taller (upsample), narrower (downsample)
+  const Tensor x{{1, 1, 3, 4}, {-1.0f, 0.5f, -1.0f, 2.5f, 1.0f, 2.5f, 1.0f, 4.5f, 3.0f, 4.5f, 3.0f, 6.5f}};
+  expect_near(run(std::move(g), {x}).data,
+              {-0.593092f, 0.634181f, 0.169791f, 1.397064f, 1.557851f, 2.785124f, 2.945911f, 4.173183f, 3.708795f, 4.936067f});
+}
+
 TEST(ReferenceKernels, DataMovement) {
   Graph g;
   Builder b(g);
