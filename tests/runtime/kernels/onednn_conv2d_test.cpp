@@ -15,6 +15,8 @@
 
 namespace {
 
+using litevit::testing_util::expect_fast_matches;
+
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
 
@@ -98,18 +100,14 @@ TEST(conv2d_onednn, MatchesReference) {
   uint32_t seed = 1;
   for (const ConvCase& c : kCases) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(conv_graph(c), seed++);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"conv2d_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(conv_graph(c), {"conv2d_onednn"}, 1, seed++);
   }
 }
 
 TEST(conv2d_onednn, TwoThreads) {
   for (const ConvCase& c : {kCases[4], kCases[10]}) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(conv_graph(c), 7, /*threads=*/2);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"conv2d_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(conv_graph(c), {"conv2d_onednn"}, 2, 7);
   }
 }
 

@@ -14,6 +14,8 @@
 
 namespace {
 
+using litevit::testing_util::expect_fast_matches;
+
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
 
@@ -72,18 +74,14 @@ TEST(linear_onednn, MatchesReference) {
   uint32_t seed = 1;
   for (const LinearCase& c : kCases) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(linear_graph(c), seed++);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"linear_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(linear_graph(c), {"linear_onednn"}, 1, seed++);
   }
 }
 
 TEST(linear_onednn, TwoThreads) {
   for (const LinearCase& c : {kCases[4], kCases[9]}) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(linear_graph(c), 7, /*threads=*/2);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"linear_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(linear_graph(c), {"linear_onednn"}, 2, 7);
   }
 }
 

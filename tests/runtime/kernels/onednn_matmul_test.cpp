@@ -13,6 +13,8 @@
 
 namespace {
 
+using litevit::testing_util::expect_fast_matches;
+
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
 
@@ -80,25 +82,19 @@ TEST(matmul_onednn, MatchesReference) {
   uint32_t seed = 1;
   for (const MatMulCase& c : kCases) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(matmul_graph(c), seed++);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(matmul_graph(c), {"matmul_onednn"}, 1, seed++);
   }
 }
 
 TEST(matmul_onednn, ParameterOperand) {
   const MatMulCase c = kCases[3];
-  const auto result = compare_fast_to_reference(matmul_graph(c, /*b_is_parameter=*/true), 3);
-  EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
-  EXPECT_LE(result.max_rel_err, 1e-5);
+  expect_fast_matches(matmul_graph(c, /*b_is_parameter=*/true), {"matmul_onednn"}, 1, 3);
 }
 
 TEST(matmul_onednn, TwoThreads) {
   for (const MatMulCase& c : {kCases[5], kCases[8]}) {
     SCOPED_TRACE(describe(c));
-    const auto result = compare_fast_to_reference(matmul_graph(c), 7, /*threads=*/2);
-    EXPECT_EQ(result.fast_kernels, std::vector<std::string>{"matmul_onednn"});
-    EXPECT_LE(result.max_rel_err, 1e-5);
+    expect_fast_matches(matmul_graph(c), {"matmul_onednn"}, 2, 7);
   }
 }
 
