@@ -33,5 +33,6 @@ function(litevit_add_test name)
     LITEVIT_SHARED_REF_DIR="${PROJECT_SOURCE_DIR}/../shared/ref"
     LITEVIT_CLI_PATH="$<TARGET_FILE:litevit>")
   litevit_target_defaults(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;LITEVIT_NUM_THREADS=1")
+  # PRE_TEST: list the tests when ctest runs, so new case folders in tests/data count without a rebuild.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 DISCOVERY_MODE PRE_TEST PROPERTIES ENVIRONMENT "OMP_NUM_THREADS=1;LITEVIT_NUM_THREADS=1")
 endfunction()
