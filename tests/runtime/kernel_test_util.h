@@ -78,6 +78,23 @@ inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed =
   return result;
 }
 
+// Adds `node` (output shape inferred) as graph output "y", as the fusion
+// passes leave it; with `residual`, its epilogue also adds a new graph input
+// "residual" of the output's shape.
+inline void add_output_node(graph::Graph& g, graph::Node node, bool residual) {
+  graph::Builder b(g);
+  if (residual) {
+    node.inputs.push_back(b.input("residual", graph::infer_shape(g, node)));
+    graph::epilogue_of(node)->residual = true;
+  }
+  node.output = g.add_value({.kind = graph::ValueKind::kNodeOutput,
+                             .name = node.module_path + ":" + std::string(graph::op_name(node.op)),
+                             .shape = graph::infer_shape(g, node)});
+  const graph::ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+}
+
 constexpr double kFastKernelTolerance = 1e-5;
 
 // The fast plan matches the reference plan and picked exactly `kernels`.

@@ -40,15 +40,7 @@ Graph conv_graph(const ConvCase& c, bool channels_last = true) {
   Conv2dAttrs attrs{.stride = c.stride, .padding = c.padding, .dilation = c.dilation, .groups = c.groups,
                     .channels_last = channels_last, .epilogue = {.act = c.act, .residual = false}};
   Node node{.op = OpKind::kConv2d, .inputs = inputs, .output = kNoValue, .attrs = attrs, .module_path = "conv"};
-  const Shape out = infer_shape(g, node);
-  if (c.residual) {
-    node.inputs.push_back(b.input("residual", out));
-    std::get<Conv2dAttrs>(node.attrs).epilogue.residual = true;
-  }
-  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "conv:conv2d", .shape = infer_shape(g, node)});
-  const ValueId y = node.output;
-  g.add_node(std::move(node));
-  b.output("y", y);
+  litevit::testing_util::add_output_node(g, std::move(node), c.residual);
   return g;
 }
 

@@ -36,15 +36,7 @@ Graph linear_graph(const LinearCase& c) {
   if (c.bias) inputs.push_back(b.parameter("fc.bias", {c.out_features}));
   Node node{.op = OpKind::kLinear, .inputs = inputs, .output = kNoValue,
             .attrs = LinearAttrs{.epilogue = {.act = c.act, .residual = false}}, .module_path = "fc"};
-  const Shape out = infer_shape(g, node);
-  if (c.residual) {
-    node.inputs.push_back(b.input("residual", out));
-    std::get<LinearAttrs>(node.attrs).epilogue.residual = true;
-  }
-  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "fc:linear", .shape = infer_shape(g, node)});
-  const ValueId y = node.output;
-  g.add_node(std::move(node));
-  b.output("y", y);
+  litevit::testing_util::add_output_node(g, std::move(node), c.residual);
   return g;
 }
 

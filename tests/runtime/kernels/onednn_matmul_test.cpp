@@ -44,15 +44,7 @@ Graph matmul_graph(const MatMulCase& c, bool b_is_parameter = false) {
             .attrs = MatMulAttrs{.transpose_b = c.transpose_b, .alpha = c.alpha,
                                  .epilogue = {.act = c.act, .residual = false}},
             .module_path = "attn"};
-  const Shape out = infer_shape(g, node);
-  if (c.residual) {
-    node.inputs.push_back(b.input("residual", out));
-    std::get<MatMulAttrs>(node.attrs).epilogue.residual = true;
-  }
-  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "attn:matmul", .shape = infer_shape(g, node)});
-  const ValueId y = node.output;
-  g.add_node(std::move(node));
-  b.output("y", y);
+  litevit::testing_util::add_output_node(g, std::move(node), c.residual);
   return g;
 }
 
