@@ -28,6 +28,14 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
   threads_ = std::max(1, options.threads);
   fold_constants(graph_);   // before planning memory: folded values need no arena space
   memory_ = passes::plan_memory(graph_);
+  for (size_t v = 0; v < graph_.values().size(); ++v) {
+    const graph::Value& value = graph_.values()[v];
+    fixed_data_.push_back(value.data ? value.data->data() : nullptr);
+    arena_floats_.push_back(memory_.offset[v] >= 0 ? memory_.offset[v] / static_cast<int64_t>(sizeof(float)) : -1);
+  }
+  for (const graph::Node& node : graph_.nodes()) {
+    LITEVIT_ASSERT(arena_floats_[static_cast<size_t>(node.output)] >= 0, "node output outside the arena");
+  }
   const CompileContext context{.graph = graph_, .threads = threads_};
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
     kernels_.push_back(memory_.is_alias[n] ? nullptr : make_kernel(context, graph_.nodes()[n], options.reference_kernels));
@@ -70,7 +78,7 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
   if (inputs.size() != graph_inputs.size()) {
     throw Error(fmt::format("running model: got {} inputs, expected {}", inputs.size(), graph_inputs.size()));
   }
-  std::vector<const float*> data(graph_.values().size(), nullptr);
+  std::vector<const float*> data = fixed_data_;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const graph::Value& value = graph_.value(graph_inputs[i]);
     if (inputs[i]->shape != value.shape || inputs[i]->numel() != static_cast<int64_t>(inputs[i]->data.size())) {
@@ -81,9 +89,8 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
     data[static_cast<size_t>(graph_inputs[i])] = inputs[i]->data.data();
   }
   std::unique_ptr<Arena> arena = acquire_arena();
-  for (size_t v = 0; v < graph_.values().size(); ++v) {
-    if (graph_.values()[v].data) data[v] = graph_.values()[v].data->data();
-    if (memory_.offset[v] >= 0) data[v] = arena->base + memory_.offset[v] / static_cast<int64_t>(sizeof(float));
+  for (size_t v = 0; v < data.size(); ++v) {
+    if (arena_floats_[v] >= 0) data[v] = arena->base + arena_floats_[v];
   }
   std::vector<InputView> views;
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
@@ -95,7 +102,8 @@ std::vector<std::pair<std::string, Tensor>> Plan::run(const std::vector<const Te
       views.push_back({data[static_cast<size_t>(in)], &graph_.value(in).shape});
     }
     const auto start = node_seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    kernels_[n]->run({node, views, const_cast<float*>(data[out]), graph_.values()[out].shape, threads_});
+    float* output = arena->base + arena_floats_[out];   // every node output lives in the arena
+    kernels_[n]->run({node, views, output, graph_.values()[out].shape, threads_});
     if (node_seconds) {
       (*node_seconds)[n] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }

@@ -52,6 +52,8 @@ class Plan {
   graph::Graph graph_;
   int threads_ = 1;
   passes::MemoryPlan memory_;
+  std::vector<const float*> fixed_data_;   // per value: weight/constant data, else null
+  std::vector<int64_t> arena_floats_;      // per value: offset in the arena in floats, or -1
   std::vector<std::unique_ptr<Kernel>> kernels_;    // per node (null for aliasing reshapes)
   mutable std::mutex arena_mutex_;
   mutable std::vector<std::unique_ptr<Arena>> free_arenas_;
