@@ -49,15 +49,20 @@ struct Model::Impl {
       throw Error(fmt::format("running {}: no weights loaded (load_weights or use_random_weights)",
                               config.display_name()));
     }
-    graph::Graph graph = models::build_graph(config, shape);
-    // Bind against the graph as built, so the key check sees every parameter
-    // of the model, whatever the passes remove later; passes then see the data.
-    if (weights_file) runtime::bind_weights(graph, *weights_file, &weight_cache);
-    else runtime::bind_random_weights(graph, random_seed);
-    passes::run_passes(graph, pass_options());
-    auto plan = std::make_shared<const runtime::Plan>(std::move(graph), compile_options());
+    auto plan = compile(models::build_graph(config, shape), &weight_cache);
     plans[shape] = plan;
     return plan;
+  }
+
+  // Binds the loaded weights (random ones when none are loaded), runs the
+  // passes and picks kernels. Binding comes first, against the graph as
+  // built, so the key check sees every parameter whatever the passes remove,
+  // and the passes see the data they fold.
+  std::shared_ptr<const runtime::Plan> compile(graph::Graph graph, runtime::WeightMap* cache) const {
+    if (weights_file) runtime::bind_weights(graph, *weights_file, cache);
+    else runtime::bind_random_weights(graph, random_seed);
+    passes::run_passes(graph, pass_options());
+    return std::make_shared<const runtime::Plan>(std::move(graph), compile_options());
   }
 };
 
@@ -122,15 +127,12 @@ ModelInfo Model::info(const std::vector<int64_t>& input_shape, bool compiled) co
     info.graph_dump = graph::dump(graph);
     return info;
   }
-  if (impl_->weights_file) runtime::bind_weights(graph, *impl_->weights_file);
-  else runtime::bind_random_weights(graph, impl_->random_seed);
-  passes::run_passes(graph, impl_->pass_options());
-  const runtime::Plan plan(graph, impl_->compile_options());
-  const std::vector<std::string> kernels = plan.kernel_names();
-  info.nodes = static_cast<int64_t>(graph.nodes().size());
-  info.graph_dump = graph::dump(plan.graph(), &kernels);
-  info.arena_bytes = plan.memory_plan().arena_bytes;
-  info.threads = plan.threads();
+  const auto plan = impl_->compile(std::move(graph), nullptr);
+  const std::vector<std::string> kernels = plan->kernel_names();
+  info.nodes = static_cast<int64_t>(plan->graph().nodes().size());
+  info.graph_dump = graph::dump(plan->graph(), &kernels);
+  info.arena_bytes = plan->memory_plan().arena_bytes;
+  info.threads = plan->threads();
   return info;
 }
 
