@@ -121,7 +121,8 @@ class Model {
 };
 
 // The parity metric of the reference cases: max|out - ref| / max|ref| over
-// the whole tensor (max|out - ref| when ref is all zeros). Shapes must match.
+// the whole tensor (max|out - ref| when ref is all zeros); infinite when a
+// difference is NaN. Shapes must match.
 double relative_error(const Tensor& out, const Tensor& ref);
 
 // One named tensor of a safetensors file, as fp32 (F16/BF16 upcast exactly).

@@ -220,7 +220,9 @@ double relative_error(const Tensor& out, const Tensor& ref) {
   }
   double max_diff = 0.0, max_ref = 0.0;
   for (size_t i = 0; i < ref.data.size(); ++i) {
-    max_diff = std::max(max_diff, std::abs(static_cast<double>(out.data[i]) - ref.data[i]));
+    const double diff = std::abs(static_cast<double>(out.data[i]) - ref.data[i]);
+    if (std::isnan(diff)) return INFINITY;   // std::max would skip a NaN and call the output fine
+    max_diff = std::max(max_diff, diff);
     max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
   }
   return max_ref > 0.0 ? max_diff / max_ref : max_diff;

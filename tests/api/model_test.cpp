@@ -72,6 +72,13 @@ TEST(Model, DisabledPassesGiveTheSameOutputs) {
   for (size_t o = 0; o < a.size(); ++o) EXPECT_LE(litevit::relative_error(a[o].second, b[o].second), 1e-5) << a[o].first;
 }
 
+TEST(RelativeError, NanIsNeverAMatch) {
+  const Tensor ref{{3}, {1.0f, -2.0f, 0.5f}};
+  EXPECT_EQ(litevit::relative_error(Tensor{{3}, {1.0f, NAN, 0.5f}}, ref), INFINITY);
+  EXPECT_EQ(litevit::relative_error(Tensor{{3}, {1.0f, -2.0f, INFINITY}}, ref), INFINITY);
+  EXPECT_DOUBLE_EQ(litevit::relative_error(Tensor{{3}, {1.0f, -1.0f, 0.5f}}, ref), 0.5);
+}
+
 TEST(Model, UnknownPassNameFailsAtLoad) {
   try {
     Model::load("mobilevit_xxs", {.disabled_passes = {"fold_bn"}});

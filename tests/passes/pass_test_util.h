@@ -42,7 +42,7 @@ std::pair<graph::Graph, bool> apply_and_compare(graph::Graph g, Pass pass, uint3
   EXPECT_EQ(before.size(), after.size());
   for (size_t o = 0; o < before.size() && o < after.size(); ++o) {
     EXPECT_EQ(before[o].shape, after[o].shape);
-    EXPECT_LE(relative_error_of(after[o], before[o]), 1e-5) << "output " << o;
+    EXPECT_LE(litevit::relative_error(after[o], before[o]), 1e-5) << "output " << o;
   }
   return {std::move(rewritten), changed};
 }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "graph/builder.h"
-#include "litevit/tensor.h"
+#include "litevit/litevit.h"
 #include "runtime/bind_weights.h"
 #include "runtime/plan.h"
 
@@ -47,17 +47,6 @@ inline void bind_random_parameters(graph::Graph& g, uint32_t seed) {
   runtime::bind_weight_map(g, weights);
 }
 
-// max|out - ref| / max|ref| (NaN counts as infinitely wrong).
-inline double relative_error_of(const Tensor& out, const Tensor& ref) {
-  double max_diff = 0.0, max_ref = 0.0;
-  for (size_t i = 0; i < ref.data.size(); ++i) {
-    const double diff = std::abs(static_cast<double>(out.data[i]) - ref.data[i]);
-    max_diff = std::isnan(diff) ? INFINITY : std::max(max_diff, diff);
-    max_ref = std::max(max_ref, std::abs(static_cast<double>(ref.data[i])));
-  }
-  return max_ref > 0 ? max_diff / max_ref : max_diff;
-}
-
 inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed = 1, int threads = 1) {
   bind_random_parameters(g, seed + 1000);
   std::vector<Tensor> inputs;
@@ -73,7 +62,7 @@ inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed =
   const auto got = fast.run(ptrs);
   FastVsReference result{0.0, fast.kernel_names()};
   for (size_t o = 0; o < want.size(); ++o) {
-    result.max_rel_err = std::max(result.max_rel_err, relative_error_of(got[o].second, want[o].second));
+    result.max_rel_err = std::max(result.max_rel_err, litevit::relative_error(got[o].second, want[o].second));
   }
   return result;
 }
