@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <random>
 #include <set>
 
 #include "litevit/error.h"
@@ -85,7 +84,7 @@ void bind_weight_map(graph::Graph& graph, const WeightMap& weights) {
 }
 
 void bind_random_weights(graph::Graph& graph, uint64_t seed) {
-  std::mt19937_64 rng(seed);
+  uint64_t state = seed;
   WeightMap weights;
   for (graph::ValueId id : graph.parameters()) {
     const graph::Value& param = graph.value(id);
@@ -95,9 +94,18 @@ void bind_random_weights(graph::Graph& graph, uint64_t seed) {
     if (is_norm_scale) {
       std::fill(data.begin(), data.end(), 1.0f);
     } else if (param.shape.size() >= 2) {
+      // U(-a, a) has variance a^2 / 3: a = sqrt(3 / fan_in) gives variance 1 / fan_in.
       const int64_t fan_in = graph::shape_numel(param.shape) / param.shape[0];
-      std::normal_distribution<float> normal(0.0f, 1.0f / std::sqrt(static_cast<float>(fan_in)));
-      for (float& v : data) v = normal(rng);
+      const double a = std::sqrt(3.0 / static_cast<double>(fan_in));
+      for (float& v : data) {
+        state += 0x9e3779b97f4a7c15ull;   // splitmix64
+        uint64_t z = state;
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        const double unit = static_cast<double>(z >> 11) * 0x1.0p-53;   // [0, 1)
+        v = static_cast<float>((2.0 * unit - 1.0) * a);
+      }
     }
     weights[param.name] = std::make_shared<const std::vector<float>>(std::move(data));
   }
