@@ -9,5 +9,7 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& tiny_vit_family();    // tiny_vit.cpp
+const Family& levit_family();       // levit.cpp
 
 }  // namespace litevit::models
