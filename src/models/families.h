@@ -9,5 +9,7 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& poolformer_family();  // poolformer.cpp
+const Family& efficientformer_family();   // efficientformer.cpp
 
 }  // namespace litevit::models
