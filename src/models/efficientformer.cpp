@@ -224,15 +224,17 @@ ValueId meta_block_1d(Builder& b, const std::string& path, ValueId x, const Effi
   return b.add(x, y);
 }
 
-// Flat: [B, C, H, W] -> [B, H*W, C].
-ValueId flat(Builder& b, const std::string& path, ValueId x, const std::string& what) {
+// Flat: [B, C, H, W] -> [B, H*W, C]. `reduction`: the network's stride so far (every
+// stride-2 conv rounds up, so a side of size s ends as ceil(s / reduction)).
+ValueId flat(Builder& b, const std::string& path, ValueId x, const std::string& what, int64_t reduction) {
   const int64_t tokens = b.dim(x, 2) * b.dim(x, 3);
   if (tokens != kResolution * kResolution) {
     throw Error(fmt::format("building {}: the last stage's map is {}x{} ({} tokens), but the attention blocks are "
-                            "fixed to a {}x{} grid ({} tokens, timm's resolution=7): the input must be 224x224 "
-                            "(or any size that is 7 after the stride-32 reduction, 193 to 224)",
+                            "fixed to a {}x{} grid ({} tokens, timm's resolution=7): the input must be {}x{} "
+                            "(or any size that is 7 after the stride-{} reduction, {} to {})",
                             what, b.dim(x, 2), b.dim(x, 3), tokens, kResolution, kResolution,
-                            kResolution * kResolution));
+                            kResolution * kResolution, kResolution * reduction, kResolution * reduction, reduction,
+                            (kResolution - 1) * reduction + 1, kResolution * reduction));
   }
   Builder::ScopedPath scope(b, path);
   return b.transpose(b.flatten(x, 2), 1, 2);
@@ -255,9 +257,11 @@ void build(Builder& b, const std::string& what, const json& kwargs, const graph:
   x = act(b, Activation::kRelu, "stem.act2", b.batch_norm("stem.norm2", x));
 
   const size_t last = c.depths.size() - 1;
+  int64_t reduction = 4;   // the stem's
   for (size_t i = 0; i < c.depths.size(); ++i) {
     const std::string stage = fmt::format("stages.{}", i);
     if (c.downsamples[i]) {
+      reduction *= 2;
       x = b.conv2d(stage + ".downsample.conv", x, c.embed_dims[i], 3, {.stride = 2, .padding = 1});
       x = b.batch_norm(stage + ".downsample.norm", x);
     }
@@ -267,14 +271,14 @@ void build(Builder& b, const std::string& what, const json& kwargs, const graph:
     const int64_t num_vit = i == last ? c.num_vit : 0;
     int64_t slot = 0;
     auto next = [&] { return fmt::format("{}.blocks.{}", stage, slot++); };
-    if (num_vit > 0 && num_vit >= depth) x = flat(b, next(), x, what);
+    if (num_vit > 0 && num_vit >= depth) x = flat(b, next(), x, what, reduction);
     for (int64_t j = 0; j < depth; ++j) {
       const int64_t remaining = depth - j - 1;
       if (num_vit > remaining) {
         x = meta_block_1d(b, next(), x, c);
       } else {
         x = meta_block_2d(b, next(), x, c);
-        if (num_vit > 0 && num_vit == remaining) x = flat(b, next(), x, what);
+        if (num_vit > 0 && num_vit == remaining) x = flat(b, next(), x, what, reduction);
       }
     }
   }
