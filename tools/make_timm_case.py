@@ -27,7 +27,50 @@ def to_timm_kwargs(family, kwargs):
         kwargs["blocks"] = tuple(
             tuple(ByoBlockCfg(**b) for b in stage) if isinstance(stage, list) else ByoBlockCfg(**stage)
             for stage in kwargs["blocks"])
+    if family in ("poolformer", "efficientformer"):   # module-class kwargs are spelled as class names
+        kwargs = {k: class_by_name(v) if k in CLASS_KWARGS else v for k, v in kwargs.items()}
     return kwargs
+
+
+# Kwargs whose timm value is a module class; the JSON configs name the class ("GELU",
+# "GroupNorm1", ...), and a list names one per stage.
+CLASS_KWARGS = {"token_mixers", "mlp_act", "norm_layers", "downsample_norm", "output_norm",
+                "act_layer", "norm_layer", "norm_layer_cl"}
+
+
+def class_by_name(value):
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [class_by_name(v) for v in value]
+    import timm.layers
+    import timm.models.metaformer
+    for module in (timm.models.metaformer, timm.layers, torch.nn):
+        if hasattr(module, value):
+            return getattr(module, value)
+    raise ValueError(f"no module class named {value!r}")
+
+
+def create_model(family, name, kwargs):
+    """timm.create_model(name, **kwargs), except that the poolformer_* entrypoints set their
+    own depths/dims/... and would reject them as duplicates: for them every kwarg is overlaid
+    on the entrypoint's model kwargs right before MetaFormer is built (as the shared
+    poolformer_micro case was made)."""
+    kwargs = to_timm_kwargs(family, kwargs)
+    if family != "poolformer":
+        return timm.create_model(name, pretrained=False, **kwargs)
+    import timm.models.metaformer as metaformer
+    original = metaformer.build_model_with_cfg
+
+    def overlaid(*args, **model_kwargs):
+        model_kwargs.update(kwargs)
+        return original(*args, **model_kwargs)
+
+    metaformer.build_model_with_cfg = overlaid
+    try:
+        return timm.create_model(name, pretrained=False)
+    finally:
+        metaformer.build_model_with_cfg = original
 
 
 def randomise(model, input_shape):
@@ -86,7 +129,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     shape = (n, 3, h, w)
     torch.manual_seed(0)
-    model = timm.create_model(name, pretrained=False, **to_timm_kwargs(family, kwargs)).eval()
+    model = create_model(family, name, kwargs).eval()
     randomise(model, shape)
     x = torch.randn(shape, generator=torch.Generator().manual_seed(2))
     x2 = torch.randn(shape, generator=torch.Generator().manual_seed(4))

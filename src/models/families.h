@@ -11,5 +11,7 @@ const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
 const Family& tiny_vit_family();    // tiny_vit.cpp
 const Family& levit_family();       // levit.cpp
+const Family& poolformer_family();  // poolformer.cpp
+const Family& efficientformer_family();   // efficientformer.cpp
 
 }  // namespace litevit::models

@@ -43,8 +43,11 @@ std::string unknown_name_message(const std::string& name) {
 }  // namespace
 
 const std::vector<Family>& families() {
-  static const std::vector<Family> all = {vit_family(), deit_family(), mobilevit_family(), tiny_vit_family(),
-                                             levit_family()};
+  static const std::vector<Family> all = {
+      vit_family(),        deit_family(),           mobilevit_family(),
+      tiny_vit_family(),   levit_family(),
+      poolformer_family(), efficientformer_family(),
+  };
   return all;
 }
 
