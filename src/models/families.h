@@ -9,5 +9,7 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& mobilevitv2_family(); // mobilevit.cpp
+const Family& efficientvit_family();   // efficientvit.cpp
 
 }  // namespace litevit::models
