@@ -529,8 +529,10 @@ ValueId linear_self_attention(Builder& b, const std::string& path, ValueId x) {
   ValueId out;
   {
     Builder::ScopedPath scope(b, path);
-    const ValueId scores = b.softmax(b.slice(qkv, 1, 0, 1), -1);                       // [B,1,P,N]
-    const ValueId context = b.sum(b.mul(b.slice(qkv, 1, 1, 1 + dim), scores), {-1}, true);   // [B,C,P,1]
+    const ValueId scores = b.softmax(b.slice(qkv, 1, 0, 1), -1);   // [B,1,P,N]
+    // sum_N(key * scores) as a batched matmul over the positions P: [B,P,C,N] x [B,P,N,1].
+    const ValueId keys = b.permute(b.slice(qkv, 1, 1, 1 + dim), {0, 2, 1, 3});
+    const ValueId context = b.permute(b.matmul(keys, b.permute(scores, {0, 2, 3, 1})), {0, 2, 1, 3});   // [B,C,P,1]
     out = b.mul(b.relu(b.slice(qkv, 1, 1 + dim, 1 + 2 * dim)), context);
   }
   return b.conv2d(path + ".out_proj", out, dim, 1);
