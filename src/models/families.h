@@ -10,6 +10,8 @@ const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
 const Family& mobilevitv2_family(); // mobilevit.cpp
-const Family& efficientvit_family();   // efficientvit.cpp
+const Family& efficientvit_family(); // efficientvit.cpp
+const Family& tiny_vit_family();    // tiny_vit.cpp
+const Family& levit_family();       // levit.cpp
 
 }  // namespace litevit::models

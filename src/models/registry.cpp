@@ -43,8 +43,9 @@ std::string unknown_name_message(const std::string& name) {
 }  // namespace
 
 const std::vector<Family>& families() {
-  static const std::vector<Family> all = {vit_family(), deit_family(), mobilevit_family(), mobilevitv2_family(),
-                                          efficientvit_family()};
+  static const std::vector<Family> all = {vit_family(),         deit_family(),        mobilevit_family(),
+                                          mobilevitv2_family(), efficientvit_family(), tiny_vit_family(),
+                                          levit_family()};
   return all;
 }
 
