@@ -22,7 +22,7 @@ import timm
 
 def to_timm_kwargs(family, kwargs):
     kwargs = dict(kwargs)
-    if family == "mobilevit" and "blocks" in kwargs:   # ByobNet wants ByoBlockCfg dataclasses
+    if family in ("mobilevit", "mobilevitv2") and "blocks" in kwargs:   # ByobNet wants ByoBlockCfg dataclasses
         from timm.models.byobnet import ByoBlockCfg
         kwargs["blocks"] = tuple(
             tuple(ByoBlockCfg(**b) for b in stage) if isinstance(stage, list) else ByoBlockCfg(**stage)

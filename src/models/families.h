@@ -9,6 +9,8 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& mobilevitv2_family(); // mobilevit.cpp
+const Family& efficientvit_family(); // efficientvit.cpp
 const Family& tiny_vit_family();    // tiny_vit.cpp
 const Family& levit_family();       // levit.cpp
 const Family& poolformer_family();  // poolformer.cpp

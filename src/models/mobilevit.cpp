@@ -1,15 +1,19 @@
-// MobileViT (v1).
-//   Mehta & Rastegari, "MobileViT: Light-weight, General-purpose, and Mobile-friendly
-//   Vision Transformer", arXiv:2110.02178
-// Reference: timm (huggingface/pytorch-image-models) mobilevit.py (MobileVitBlock, the
-// variant cfgs) on top of byobnet.py (ByobNet, ByoModelCfg/ByoBlockCfg, BottleneckBlock,
-// the '3x3' stem, final_conv, ClassifierHead); parameter keys are timm's.
+// MobileViT (v1) and MobileViTv2.
+//   v1: Mehta & Rastegari, "MobileViT: Light-weight, General-purpose, and Mobile-friendly
+//       Vision Transformer", arXiv:2110.02178
+//   v2: Mehta & Rastegari, "Separable Self-attention for Mobile Vision Transformers",
+//       arXiv:2206.02680
+// Reference: timm (huggingface/pytorch-image-models) mobilevit.py (MobileVitBlock,
+// MobileVitV2Block, LinearTransformerBlock, LinearSelfAttention, the variant cfgs) on top
+// of byobnet.py (ByobNet, ByoModelCfg/ByoBlockCfg, BottleneckBlock, the '3x3' stem,
+// final_conv, ClassifierHead); parameter keys are timm's.
 //
 // The config is timm's ByoModelCfg with ByobNet's constructor arguments beside it, in one
 // flat kwargs object, as timm overlays create_model kwargs on the cfg. Only the parts the
-// MobileViT v1 family uses are implemented (block types 'bottle' and 'mobilevit', the
-// '3x3'/'7x7' single-conv stems, BatchNorm, SiLU/ReLU/GELU, the average-pool classifier);
-// anything else is an error naming the kwarg, never a model that silently differs.
+// MobileViT families use are implemented (block types 'bottle', 'mobilevit' and
+// 'mobilevit2', the '3x3'/'7x7' single-conv stems, BatchNorm, SiLU/ReLU/GELU, the
+// average-pool classifier); anything else is an error naming the kwarg, never a model
+// that silently differs. Both families share this ByobNet; they differ in their variants.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -47,6 +51,15 @@ struct MobileVitKwargs {
   int64_t patch_h = 8, patch_w = 8;         // patch_size
   int64_t num_heads = 4;
   bool no_fusion = false;
+};
+
+// MobileVitV2Block arguments that come from block_kwargs.
+struct MobileVitV2Kwargs {
+  int64_t kernel_size = 3;
+  double mlp_ratio = 2.0;
+  std::optional<int64_t> transformer_dim;   // timm None: make_divisible(bottle_ratio * in_chs)
+  int64_t transformer_depth = 2;
+  int64_t patch_h = 8, patch_w = 8;         // patch_size
 };
 
 // One entry of a stage, named like timm's ByoBlockCfg; `d` copies of it are built.
@@ -138,8 +151,9 @@ ByoBlockCfg parse_block(const json& j, const std::string& what, const std::strin
   if (const json* v = read_optional_object(r, "block_kwargs")) b.block_kwargs = *v;
   r.finish();
 
-  if (b.type != "bottle" && b.type != "mobilevit") {
-    r.fail("type", fmt::format("'{}' is not supported (the MobileViT v1 family has 'bottle' and 'mobilevit')", b.type));
+  if (b.type != "bottle" && b.type != "mobilevit" && b.type != "mobilevit2") {
+    r.fail("type", fmt::format("'{}' is not supported (the MobileViT families have 'bottle', 'mobilevit' and "
+                               "'mobilevit2')", b.type));
   }
   if (b.d < 0) r.fail("d", fmt::format("must not be negative, got {}", b.d));
   if (b.c <= 0) r.fail("c", fmt::format("must be positive, got {}", b.c));
@@ -266,6 +280,21 @@ BottleKwargs parse_bottle_kwargs(const json& j, const std::string& context) {
   return k;
 }
 
+// patch_size: an integer or a pair [height, width].
+void read_patch_size(KwargsReader& r, int64_t& patch_h, int64_t& patch_w) {
+  const json* v = r.raw("patch_size");
+  if (v == nullptr) return;
+  if (v->is_number_integer()) {
+    patch_h = patch_w = v->get<int64_t>();
+  } else if (v->is_array() && v->size() == 2 && (*v)[0].is_number_integer() && (*v)[1].is_number_integer()) {
+    patch_h = (*v)[0].get<int64_t>();
+    patch_w = (*v)[1].get<int64_t>();
+  } else {
+    r.fail("patch_size", fmt::format("must be an integer or a pair [height, width], got {}", v->dump()));
+  }
+  if (patch_h <= 0 || patch_w <= 0) r.fail("patch_size", fmt::format("must be positive, got {}", v->dump()));
+}
+
 MobileVitKwargs parse_mobilevit_kwargs(const json& j, const std::string& context) {
   MobileVitKwargs k;
   KwargsReader r(j, context);
@@ -278,17 +307,7 @@ MobileVitKwargs parse_mobilevit_kwargs(const json& j, const std::string& context
     k.transformer_dim = dim;
   }
   r.read("transformer_depth", k.transformer_depth);
-  if (const json* v = r.raw("patch_size")) {
-    if (v->is_number_integer()) {
-      k.patch_h = k.patch_w = v->get<int64_t>();
-    } else if (v->is_array() && v->size() == 2 && (*v)[0].is_number_integer() && (*v)[1].is_number_integer()) {
-      k.patch_h = (*v)[0].get<int64_t>();
-      k.patch_w = (*v)[1].get<int64_t>();
-    } else {
-      r.fail("patch_size", fmt::format("must be an integer or a pair [height, width], got {}", v->dump()));
-    }
-    if (k.patch_h <= 0 || k.patch_w <= 0) r.fail("patch_size", fmt::format("must be positive, got {}", v->dump()));
-  }
+  read_patch_size(r, k.patch_h, k.patch_w);
   r.read("num_heads", k.num_heads);
   r.read("no_fusion", k.no_fusion);
   if (r.raw("transformer_norm_layer") != nullptr) {
@@ -301,6 +320,32 @@ MobileVitKwargs parse_mobilevit_kwargs(const json& j, const std::string& context
   }
   if (k.transformer_depth < 0) r.fail("transformer_depth", "must not be negative");
   if (k.num_heads <= 0) r.fail("num_heads", fmt::format("must be positive, got {}", k.num_heads));
+  if (!(k.mlp_ratio > 0.0)) r.fail("mlp_ratio", fmt::format("must be positive, got {}", k.mlp_ratio));
+  return k;
+}
+
+MobileVitV2Kwargs parse_mobilevit2_kwargs(const json& j, const std::string& context) {
+  MobileVitV2Kwargs k;
+  KwargsReader r(j, context);
+  r.read("kernel_size", k.kernel_size);
+  r.read("mlp_ratio", k.mlp_ratio);
+  if (const json* v = r.raw("transformer_dim"); v != nullptr && !v->is_null()) {
+    int64_t dim = 0;
+    r.read("transformer_dim", dim);
+    if (dim <= 0) r.fail("transformer_dim", fmt::format("must be positive, got {}", dim));
+    k.transformer_dim = dim;
+  }
+  r.read("transformer_depth", k.transformer_depth);
+  read_patch_size(r, k.patch_h, k.patch_w);
+  if (r.raw("transformer_norm_layer") != nullptr) {
+    r.fail("transformer_norm_layer", "is not supported (the transformer norm is GroupNorm1)");
+  }
+  r.ignore({"attn_drop", "drop", "drop_path_rate"});   // dropout rates
+  r.finish();
+  if (k.kernel_size <= 0 || k.kernel_size % 2 == 0) {
+    r.fail("kernel_size", fmt::format("must be a positive odd number, got {}", k.kernel_size));
+  }
+  if (k.transformer_depth < 0) r.fail("transformer_depth", "must not be negative");
   if (!(k.mlp_ratio > 0.0)) r.fail("mlp_ratio", fmt::format("must be positive, got {}", k.mlp_ratio));
   return k;
 }
@@ -474,6 +519,76 @@ ValueId mobilevit_block(Builder& b, const std::string& path, ValueId x, const Bl
   return conv_norm_act(b, path + ".conv_fusion", fused, a.out_chs, k.kernel_size, c.act);
 }
 
+// timm LinearSelfAttention on x [B, C, P, N] (P: positions inside a patch, N: patches):
+// a 1x1 conv gives one query channel and C key and value channels; the query is
+// softmaxed over the patches, the keys weighted by it and summed into a context vector
+// per position, which scales relu(value); a 1x1 output conv.
+ValueId linear_self_attention(Builder& b, const std::string& path, ValueId x) {
+  const int64_t dim = b.dim(x, 1);
+  const ValueId qkv = b.conv2d(path + ".qkv_proj", x, 1 + 2 * dim, 1);
+  ValueId out;
+  {
+    Builder::ScopedPath scope(b, path);
+    const ValueId scores = b.softmax(b.slice(qkv, 1, 0, 1), -1);   // [B,1,P,N]
+    // sum_N(key * scores) as a batched matmul over the positions P: [B,P,C,N] x [B,P,N,1].
+    const ValueId keys = b.permute(b.slice(qkv, 1, 1, 1 + dim), {0, 2, 1, 3});
+    const ValueId context = b.permute(b.matmul(keys, b.permute(scores, {0, 2, 3, 1})), {0, 2, 1, 3});   // [B,C,P,1]
+    out = b.mul(b.relu(b.slice(qkv, 1, 1 + dim, 1 + 2 * dim)), context);
+  }
+  return b.conv2d(path + ".out_proj", out, dim, 1);
+}
+
+// timm MobileVitV2Block: a map that is not a multiple of the patch is first resized up
+// (bilinear, align_corners) and stays that size; local kxk conv (always stride 1: timm
+// ignores the block stride) and 1x1 projection; LinearTransformerBlocks (pre-norm
+// GroupNorm(1), separable attention, 1x1-conv MLP) over the unfolded patches; GroupNorm;
+// fold back; 1x1 projection without activation. No residual and no fusion conv.
+ValueId mobilevit2_block(Builder& b, const std::string& path, ValueId x, const BlockArgs& a,
+                         const MobileVitV2Kwargs& k, const MobileViTConfig& c, const std::string& context) {
+  constexpr float kGroupNormEps = 1e-5f;
+  const int64_t groups = num_groups(a.group_size, a.in_chs, context);
+  const int64_t dim = k.transformer_dim ? *k.transformer_dim : make_divisible(a.bottle_ratio * static_cast<double>(a.in_chs));
+  const int64_t batch = b.dim(x, 0), height = b.dim(x, 2), width = b.dim(x, 3);
+  const int64_t nh = (height + k.patch_h - 1) / k.patch_h, nw = (width + k.patch_w - 1) / k.patch_w;
+  if (nh * k.patch_h != height || nw * k.patch_w != width) {
+    Builder::ScopedPath scope(b, path);
+    x = b.interpolate_bilinear(x, nh * k.patch_h, nw * k.patch_w, true);
+  }
+  x = conv_norm_act(b, path + ".conv_kxk", x, a.in_chs, k.kernel_size, c.act,
+                    {.dilation = a.first_dilation, .groups = groups});
+  x = b.conv2d(path + ".conv_1x1", x, dim, 1, {.bias = false});
+  const int64_t area = k.patch_h * k.patch_w, patches = nh * nw;
+  {
+    Builder::ScopedPath scope(b, path);
+    x = b.reshape(x, {batch, dim, nh, k.patch_h, nw, k.patch_w});
+    x = b.reshape(b.permute(x, {0, 1, 3, 5, 2, 4}), {batch, dim, area, patches});   // [B, C, P, N]
+  }
+  const int64_t hidden = static_cast<int64_t>(static_cast<double>(dim) * k.mlp_ratio);
+  for (int64_t i = 0; i < k.transformer_depth; ++i) {
+    const std::string block = fmt::format("{}.transformer.{}", path, i);
+    ValueId y = linear_self_attention(b, block + ".attn", b.group_norm(block + ".norm1", x, 1, kGroupNormEps));
+    {
+      Builder::ScopedPath scope(b, block);
+      x = b.add(x, y);
+    }
+    y = b.conv2d(block + ".mlp.fc1", b.group_norm(block + ".norm2", x, 1, kGroupNormEps), hidden, 1);
+    {
+      Builder::ScopedPath scope(b, block + ".mlp");
+      y = blocks::activation(b, c.act, y);
+    }
+    y = b.conv2d(block + ".mlp.fc2", y, dim, 1);
+    Builder::ScopedPath scope(b, block);
+    x = b.add(x, y);
+  }
+  x = b.group_norm(path + ".norm", x, 1, kGroupNormEps);
+  {
+    Builder::ScopedPath scope(b, path);
+    x = b.reshape(x, {batch, dim, k.patch_h, k.patch_w, nh, nw});
+    x = b.reshape(b.permute(x, {0, 1, 4, 2, 5, 3}), {batch, dim, nh * k.patch_h, nw * k.patch_w});
+  }
+  return conv_norm_act(b, path + ".conv_proj", x, a.out_chs, 1, c.act, {.apply_act = false});
+}
+
 // ---- the network ------------------------------------------------------------------
 
 void build(Builder& b, const std::string& what, const json& kwargs, const graph::Shape& input_shape) {
@@ -511,7 +626,7 @@ void build(Builder& b, const std::string& what, const json& kwargs, const graph:
           throw Error(fmt::format("configuring {}: kwarg 'attn_layer' '{}' is not supported (channel attention in "
                                   "bottleneck blocks)", context, *attn));
         }
-        // MobileVitBlock ignores attn_layer; neither block type uses self_attn_layer.
+        // The MobileViT blocks ignore attn_layer; no block type here uses self_attn_layer.
         const BlockArgs args{.in_chs = prev_chs,
                              .out_chs = make_divisible(static_cast<double>(cfg.c) * c.width_factor),
                              .stride = block_idx == 0 ? stride : 1,
@@ -525,6 +640,8 @@ void build(Builder& b, const std::string& what, const json& kwargs, const graph:
         const std::string path = fmt::format("stages.{}.{}", stage_idx, block_idx);
         if (cfg.type == "bottle") {
           x = bottleneck_block(b, path, x, args, parse_bottle_kwargs(block_kwargs, kwargs_context), c, context);
+        } else if (cfg.type == "mobilevit2") {
+          x = mobilevit2_block(b, path, x, args, parse_mobilevit2_kwargs(block_kwargs, kwargs_context), c, context);
         } else {
           x = mobilevit_block(b, path, x, args, parse_mobilevit_kwargs(block_kwargs, kwargs_context), c, context);
         }
@@ -602,7 +719,45 @@ json mobilevit_args(std::array<int64_t, 5> chs, std::array<int64_t, 3> dims, dou
           {"num_features", num_features}};
 }
 
+// timm _mobilevitv2_cfg(multiplier): widths and stem scaled (truncated), every MobileViTv2
+// block with transformer_dim = 0.5 * its input width and 2x2 patches.
+json mobilevitv2_args(double multiplier) {
+  std::array<int64_t, 5> chs = {64, 128, 256, 384, 512};
+  for (int64_t& c : chs) c = static_cast<int64_t>(static_cast<double>(c) * multiplier);
+  auto stage = [](int64_t c, int64_t transformer_depth) {
+    return json::array({inverted_residual(1, c, 2, 2.0),
+                        block_cfg("mobilevit2", 1, c, 1, 1, 0.5,
+                                  {{"transformer_depth", transformer_depth}, {"patch_size", 2}})});
+  };
+  return {{"blocks", json::array({inverted_residual(1, chs[0], 1, 2.0), inverted_residual(2, chs[1], 2, 2.0),
+                                  stage(chs[2], 2), stage(chs[3], 4), stage(chs[4], 3)})},
+          {"stem_chs", static_cast<int64_t>(32.0 * multiplier)},
+          {"stem_type", "3x3"},
+          {"stem_pool", ""},
+          {"downsample", ""},
+          {"act_layer", "silu"}};
+}
+
 }  // namespace
+
+const Family& mobilevitv2_family() {
+  static const Family family{
+      .name = "mobilevitv2",
+      .description = "MobileViTv2 (arXiv:2206.02680), timm ByobNet with MobileVitV2Block",
+      .variants = {
+          {"mobilevitv2_050", mobilevitv2_args(0.5)},
+          {"mobilevitv2_075", mobilevitv2_args(0.75)},
+          {"mobilevitv2_100", mobilevitv2_args(1.0)},
+          {"mobilevitv2_125", mobilevitv2_args(1.25)},
+          {"mobilevitv2_150", mobilevitv2_args(1.5)},
+          {"mobilevitv2_175", mobilevitv2_args(1.75)},
+          {"mobilevitv2_200", mobilevitv2_args(2.0)},
+      },
+      .build = build,
+      .default_input = default_input,
+  };
+  return family;
+}
 
 const Family& mobilevit_family() {
   static const Family family{

@@ -44,8 +44,8 @@ std::string unknown_name_message(const std::string& name) {
 
 const std::vector<Family>& families() {
   static const std::vector<Family> all = {
-      vit_family(),        deit_family(),           mobilevit_family(),
-      tiny_vit_family(),   levit_family(),
+      vit_family(),        deit_family(),           mobilevit_family(), mobilevitv2_family(),
+      tiny_vit_family(),   levit_family(),          efficientvit_family(),
       poolformer_family(), efficientformer_family(),
   };
   return all;
