@@ -9,5 +9,7 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& swin_family();        // swin.cpp
+const Family& beit_family();        // beit.cpp
 
 }  // namespace litevit::models
