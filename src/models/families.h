@@ -15,5 +15,7 @@ const Family& tiny_vit_family();    // tiny_vit.cpp
 const Family& levit_family();       // levit.cpp
 const Family& poolformer_family();  // poolformer.cpp
 const Family& efficientformer_family();   // efficientformer.cpp
+const Family& swin_family();        // swin.cpp
+const Family& beit_family();        // beit.cpp
 
 }  // namespace litevit::models
