@@ -9,5 +9,6 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& coatnet_family();     // coatnet.cpp
 
 }  // namespace litevit::models
