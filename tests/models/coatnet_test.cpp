@@ -107,7 +107,7 @@ TEST(CoAtNet, UnsupportedConfigNamesTheKwarg) {
 
 TEST(CoAtNet, InputSizeErrorsAreClear) {
   std::string message = error_of([] { Model::load("coatnet_0_rw_224").info({1, 3, 256, 256}); });
-  EXPECT_NE(message.find("relative position table is sized for 7x7 (from img_size 224x224)"), std::string::npos)
+  EXPECT_NE(message.find("attends over a 16x16 map, but its relative position table is sized for 14x14 (from img_size 224x224)"), std::string::npos)
       << message;
   message = error_of([] { Model::load("coatnet_0_rw_224").info({1, 4, 224, 224}); });
   EXPECT_NE(message.find("the model takes in_chans = 3"), std::string::npos) << message;
