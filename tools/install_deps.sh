@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build ccache pkg-config
           libfmt-dev nlohmann-json3-dev libcli11-dev libgtest-dev libbenchmark-dev
-          libdnnl-dev libhwy-dev)
+          libdnnl-dev ocl-icd-opencl-dev libhwy-dev)   # dnnl-config.cmake looks for OpenCL
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

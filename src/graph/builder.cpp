@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "litevit/error.h"
 
 namespace litevit::graph {
@@ -115,6 +117,16 @@ ValueId Builder::layer_norm(const std::string& path, ValueId x, float eps) {
                   NormAttrs{.eps = eps, .axis = -1}, path);
 }
 
+ValueId Builder::group_norm(const std::string& path, ValueId x, int64_t num_groups, float eps) {
+  if (shape(x).size() < 2) {
+    throw Error(fmt::format("building graph: group_norm at '{}': input {} has no channel axis",
+                            path, shape_str(shape(x))));
+  }
+  const int64_t channels = shape(x)[1];
+  return add_node(OpKind::kGroupNorm, {x, parameter(path + ".weight", {channels}), parameter(path + ".bias", {channels})},
+                  GroupNormAttrs{.num_groups = num_groups, .eps = eps}, path);
+}
+
 // ---- functional -----------------------------------------------------------------
 
 ValueId Builder::matmul(ValueId a, ValueId b) { return add_node(OpKind::kMatMul, {a, b}, MatMulAttrs{}, scope_); }
@@ -124,6 +136,12 @@ ValueId Builder::softmax(ValueId x, int64_t axis) {
 ValueId Builder::gelu(ValueId x) { return add_node(OpKind::kGelu, {x}, std::monostate{}, scope_); }
 ValueId Builder::silu(ValueId x) { return add_node(OpKind::kSilu, {x}, std::monostate{}, scope_); }
 ValueId Builder::relu(ValueId x) { return add_node(OpKind::kRelu, {x}, std::monostate{}, scope_); }
+ValueId Builder::sigmoid(ValueId x) { return add_node(OpKind::kSigmoid, {x}, std::monostate{}, scope_); }
+ValueId Builder::hard_sigmoid(ValueId x) { return add_node(OpKind::kHardSigmoid, {x}, std::monostate{}, scope_); }
+ValueId Builder::hard_swish(ValueId x) { return add_node(OpKind::kHardSwish, {x}, std::monostate{}, scope_); }
+ValueId Builder::relu6(ValueId x) { return add_node(OpKind::kRelu6, {x}, std::monostate{}, scope_); }
+ValueId Builder::sub(ValueId a, ValueId b) { return add_node(OpKind::kSub, {a, b}, std::monostate{}, scope_); }
+ValueId Builder::div(ValueId a, ValueId b) { return add_node(OpKind::kDiv, {a, b}, std::monostate{}, scope_); }
 ValueId Builder::add(ValueId a, ValueId b) { return add_node(OpKind::kAdd, {a, b}, std::monostate{}, scope_); }
 ValueId Builder::mul(ValueId a, ValueId b) { return add_node(OpKind::kMul, {a, b}, std::monostate{}, scope_); }
 ValueId Builder::scale(ValueId x, float alpha) { return add_node(OpKind::kScale, {x}, ScaleAttrs{alpha}, scope_); }
@@ -191,6 +209,68 @@ ValueId Builder::expand(ValueId x, Shape new_shape) {
 ValueId Builder::mean(ValueId x, std::vector<int64_t> axes, bool keepdim) {
   for (int64_t& axis : axes) axis = normalize_axis(x, axis);
   return add_node(OpKind::kReduceMean, {x}, ReduceAttrs{std::move(axes), keepdim}, scope_);
+}
+
+ValueId Builder::sum(ValueId x, std::vector<int64_t> axes, bool keepdim) {
+  int64_t count = 1;
+  for (int64_t& axis : axes) {
+    axis = normalize_axis(x, axis);
+    count *= shape(x)[static_cast<size_t>(axis)];
+  }
+  return scale(mean(x, std::move(axes), keepdim), static_cast<float>(count));
+}
+
+namespace {
+
+Pool2dAttrs pool_attrs(PoolMode mode, int64_t kernel, const Pool2dOptions& o) {
+  const int64_t stride = o.stride == 0 ? kernel : o.stride;
+  return Pool2dAttrs{.mode = mode,
+                     .kernel = {kernel, kernel},
+                     .stride = {stride, stride},
+                     .padding = {o.padding, o.padding},
+                     .ceil_mode = o.ceil_mode,
+                     .count_include_pad = o.count_include_pad};
+}
+
+}  // namespace
+
+ValueId Builder::avg_pool2d(ValueId x, int64_t kernel, Pool2dOptions options) {
+  return add_node(OpKind::kPool2d, {x}, pool_attrs(PoolMode::kAverage, kernel, options), scope_);
+}
+
+ValueId Builder::max_pool2d(ValueId x, int64_t kernel, Pool2dOptions options) {
+  return add_node(OpKind::kPool2d, {x}, pool_attrs(PoolMode::kMax, kernel, options), scope_);
+}
+
+ValueId Builder::pad(ValueId x, std::vector<std::array<int64_t, 2>> pads, float value) {
+  pads.resize(std::max(pads.size(), shape(x).size()), {0, 0});
+  return add_node(OpKind::kPad, {x}, PadAttrs{std::move(pads), value}, scope_);
+}
+
+ValueId Builder::index_select(ValueId x, int64_t axis, const std::vector<int64_t>& indices) {
+  const int64_t a = normalize_axis(x, axis);
+  const int64_t size = shape(x)[static_cast<size_t>(a)];
+  std::vector<float> data;
+  data.reserve(indices.size());
+  for (int64_t index : indices) {
+    if (index < 0 || index >= size) {
+      throw Error(fmt::format("building graph at '{}': index_select index {} is out of range for axis {} of {}",
+                              scope_, index, a, shape_str(shape(x))));
+    }
+    data.push_back(static_cast<float>(index));
+  }
+  const ValueId table = constant(join_path(scope_, "index_select.indices"), {static_cast<int64_t>(indices.size())},
+                                 std::move(data));
+  return add_node(OpKind::kIndexSelect, {x, table}, AxisAttrs{a}, scope_);
+}
+
+ValueId Builder::roll(ValueId x, int64_t shift, int64_t axis) {
+  const int64_t a = normalize_axis(x, axis);
+  const int64_t size = shape(x)[static_cast<size_t>(a)];
+  const int64_t s = ((shift % size) + size) % size;
+  if (s == 0) return x;
+  // roll by s: out[i] = x[(i - s) mod size], i.e. the last s elements come first.
+  return concat({slice(x, a, size - s, size), slice(x, a, 0, size - s)}, a);
 }
 
 ValueId Builder::interpolate_bilinear(ValueId x, int64_t height, int64_t width, bool align_corners) {

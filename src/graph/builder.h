@@ -15,6 +15,7 @@
 // litevit::Error naming the op and the module path.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ struct Conv2dOptions {
   int64_t dilation = 1;
   int64_t groups = 1;
   bool bias = true;
+};
+
+struct Pool2dOptions {
+  int64_t stride = 0;              // 0: the kernel size (torch's default)
+  int64_t padding = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;   // average pooling only
 };
 
 class Builder {
@@ -54,6 +62,8 @@ class Builder {
   ValueId batch_norm(const std::string& path, ValueId x, float eps = 1e-5f);   // BatchNorm1d/2d, eval
   ValueId linear(const std::string& path, ValueId x, int64_t out_features, bool bias = true);
   ValueId layer_norm(const std::string& path, ValueId x, float eps);
+  // GroupNorm on x [N,C,...]: weight and bias [C] under `path`.
+  ValueId group_norm(const std::string& path, ValueId x, int64_t num_groups, float eps);
 
   // ---- functional ops (torch names) -------------------------------------------
   ValueId matmul(ValueId a, ValueId b);
@@ -61,8 +71,14 @@ class Builder {
   ValueId gelu(ValueId x);
   ValueId silu(ValueId x);
   ValueId relu(ValueId x);
+  ValueId sigmoid(ValueId x);
+  ValueId hard_sigmoid(ValueId x);   // torch hardsigmoid: relu6(x + 3) / 6
+  ValueId hard_swish(ValueId x);     // torch hardswish: x * relu6(x + 3) / 6
+  ValueId relu6(ValueId x);
   ValueId add(ValueId a, ValueId b);
   ValueId mul(ValueId a, ValueId b);
+  ValueId sub(ValueId a, ValueId b);
+  ValueId div(ValueId a, ValueId b);
   ValueId scale(ValueId x, float alpha);
   ValueId reshape(ValueId x, Shape shape);        // one entry may be -1
   ValueId permute(ValueId x, std::vector<int64_t> perm);
@@ -73,6 +89,21 @@ class Builder {
   ValueId select(ValueId x, int64_t axis, int64_t index);   // x[:, index] drops the axis
   ValueId expand(ValueId x, Shape shape);
   ValueId mean(ValueId x, std::vector<int64_t> axes, bool keepdim);
+  // torch.sum over `axes`, written as mean times the reduced count.
+  ValueId sum(ValueId x, std::vector<int64_t> axes, bool keepdim);
+  // F.avg_pool2d / F.max_pool2d on x [N,C,H,W] with a square kernel.
+  ValueId avg_pool2d(ValueId x, int64_t kernel, Pool2dOptions options = {});
+  ValueId max_pool2d(ValueId x, int64_t kernel, Pool2dOptions options = {});
+  // Constant padding: pads[i] = {before, after} for axis i; axes not listed (the
+  // last ones) are not padded. Example: pad(x, {{0,0},{0,0},{1,2},{3,4}}) pads H by
+  // 1 before and 2 after, W by 3 and 4 (torch F.pad(x, (3,4,1,2))).
+  ValueId pad(ValueId x, std::vector<std::array<int64_t, 2>> pads, float value = 0.0f);
+  // torch.index_select(x, axis, indices): indices are fixed when the graph is
+  // built (relative-position tables, attention-bias offsets) and must lie in
+  // [0, dim(axis)). Over a parameter this is folded once at compile time.
+  ValueId index_select(ValueId x, int64_t axis, const std::vector<int64_t>& indices);
+  // torch.roll(x, shift, axis), written as two slices and a concat.
+  ValueId roll(ValueId x, int64_t shift, int64_t axis);
   ValueId interpolate_bilinear(ValueId x, int64_t height, int64_t width, bool align_corners);
   ValueId interpolate_bicubic_antialias(ValueId x, int64_t height, int64_t width);
 

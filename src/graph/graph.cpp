@@ -173,6 +173,21 @@ std::string attrs_str(const Attrs& attrs) {
                          a.mode == InterpolationMode::kBilinear ? "bilinear" : "bicubic_antialias", a.size[0],
                          a.size[1], a.align_corners, a.channels_last ? " NHWC" : "");
     }
+    std::string operator()(const GroupNormAttrs& a) const {
+      return fmt::format(" groups={} eps={:g}{}", a.num_groups, a.eps, a.channels_last ? " NHWC" : "");
+    }
+    std::string operator()(const Pool2dAttrs& a) const {
+      return fmt::format(" {} kernel={}x{} stride={}x{} pad={}x{}{}{}{}", a.mode == PoolMode::kMax ? "max" : "avg",
+                         a.kernel[0], a.kernel[1], a.stride[0], a.stride[1], a.padding[0], a.padding[1],
+                         a.ceil_mode ? " ceil_mode" : "",
+                         a.mode == PoolMode::kAverage && !a.count_include_pad ? " exclude_pad" : "",
+                         a.channels_last ? " NHWC" : "");
+    }
+    std::string operator()(const PadAttrs& a) const {
+      std::string pads;
+      for (const auto& p : a.pads) pads += fmt::format("{}({},{})", pads.empty() ? "" : ",", p[0], p[1]);
+      return fmt::format(" pads={} value={:g}", pads, a.value);
+    }
   };
   return std::visit(Printer{}, attrs);
 }

@@ -57,7 +57,7 @@ struct NormAttrs {
   float eps = 1e-5f;
   int64_t axis = 1;        // batch_norm: the channel axis (3 once assign_layout made it NHWC)
 };                         // layer_norm: always the last axis
-struct AxisAttrs { int64_t axis = -1; };           // softmax, concat
+struct AxisAttrs { int64_t axis = -1; };           // softmax, concat, index_select
 struct ScaleAttrs { float alpha = 1.0f; };
 struct ShapeAttrs { Shape shape; };                // reshape, expand
 struct PermuteAttrs { std::vector<int64_t> perm; };
@@ -72,9 +72,33 @@ struct InterpolateAttrs {
   std::array<int64_t, 2> size{0, 0};
   bool channels_last = false;   // input [N,H,W,C] -> output [N,h,w,C]
 };
+struct GroupNormAttrs {
+  int64_t num_groups = 1;
+  float eps = 1e-5f;
+  bool channels_last = false;   // input [N,...,C] (set by a layout pass); groups still split C
+};
+enum class PoolMode : uint8_t { kAverage, kMax };
+// torch AvgPool2d / MaxPool2d: output size floor((in + 2 pad - kernel) / stride) + 1, or
+// with ceil_mode ceil(...) + 1 where the last window must start inside the input or the
+// left padding. An average divides by the window clipped to the padded input
+// (count_include_pad) or to the input; a max ignores the padding.
+struct Pool2dAttrs {
+  PoolMode mode = PoolMode::kAverage;
+  std::array<int64_t, 2> kernel{1, 1};
+  std::array<int64_t, 2> stride{1, 1};
+  std::array<int64_t, 2> padding{0, 0};
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  bool channels_last = false;   // input [N,H,W,C] -> output [N,Ho,Wo,C]
+};
+// pads[axis] = {before, after}, one entry per input axis; padded elements are `value`.
+struct PadAttrs {
+  std::vector<std::array<int64_t, 2>> pads;
+  float value = 0.0f;
+};
 using Attrs = std::variant<std::monostate, Conv2dAttrs, LinearAttrs, MatMulAttrs, NormAttrs,
                            AxisAttrs, ScaleAttrs, ShapeAttrs, PermuteAttrs, SliceAttrs,
-                           ReduceAttrs, InterpolateAttrs>;
+                           ReduceAttrs, InterpolateAttrs, GroupNormAttrs, Pool2dAttrs, PadAttrs>;
 
 enum class ValueKind : uint8_t { kInput, kParameter, kConstant, kNodeOutput };
 
@@ -145,6 +169,9 @@ class Graph {
 // Output shape of `node` from its input shapes. Throws litevit::Error naming
 // the node's op and module path when the inputs do not fit.
 Shape infer_shape(const Graph& graph, const Node& node);
+
+// Output size of a pooling window along one axis (torch's rule, ceil_mode included).
+int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode);
 
 // Checks every node's inputs exist and its output shape matches inference.
 // Throws litevit::Error on the first inconsistency.

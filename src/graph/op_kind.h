@@ -30,13 +30,24 @@ enum class OpKind : uint8_t {
   kExpand,       // broadcast size-1 dims to a shape (torch.expand)
   kReduceMean,   // over a set of axes, keepdim or not
   kInterpolate,  // NCHW spatial resize: bilinear (align_corners or not)
+  kSigmoid,      // 1 / (1 + exp(-x))
+  kHardSigmoid,  // relu6(x + 3) / 6   (torch hardsigmoid)
+  kHardSwish,    // x relu6(x + 3) / 6
+  kRelu6,        // min(max(x, 0), 6)
+  kSub,          // elementwise a - b, numpy broadcasting
+  kDiv,          // elementwise a / b, numpy broadcasting
+  kGroupNorm,    // x[N,C,...], weight[C], bias[C]; statistics per (sample, group of C/G channels)
+  kPool2d,       // NCHW average or max pooling (torch AvgPool2d / MaxPool2d semantics)
+  kPad,          // constant padding, per axis (before, after)
+  kIndexSelect,  // x, indices[K] (a constant) -> x with `axis` replaced by x[..., indices, ...]
   kCount
 };
 
 constexpr std::array<std::string_view, static_cast<size_t>(OpKind::kCount)> kOpNames = {
     "conv2d", "batch_norm", "linear", "layer_norm", "matmul", "softmax", "gelu",
     "silu",   "relu",       "add",    "mul",        "scale",  "reshape", "permute",
-    "concat", "slice",      "expand", "reduce_mean", "interpolate",
+    "concat", "slice",      "expand", "reduce_mean", "interpolate", "sigmoid", "hard_sigmoid",
+    "hard_swish", "relu6", "sub", "div", "group_norm", "pool2d", "pad", "index_select",
 };
 static_assert(kOpNames.size() == static_cast<size_t>(OpKind::kCount),
               "every OpKind needs a name");

@@ -45,6 +45,19 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
   return (in + 2 * pad - dilation * (k - 1) - 1) / stride + 1;
 }
 
+}  // namespace
+
+int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode) {
+  const int64_t span = in + 2 * pad - kernel;
+  if (span < 0) return 0;
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  // torch: with ceil_mode the last window must start inside the input or the left padding.
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;
+  return out;
+}
+
+namespace {
+
 // The residual of a fused epilogue must have the output's shape.
 void check_residual(const Graph& graph, const Node& node, const Shape& out) {
   const Epilogue* e = epilogue_of(node);
@@ -143,11 +156,17 @@ Shape infer(const Graph& graph, const Node& node) {
     case OpKind::kGelu:
     case OpKind::kSilu:
     case OpKind::kRelu:
+    case OpKind::kSigmoid:
+    case OpKind::kHardSigmoid:
+    case OpKind::kHardSwish:
+    case OpKind::kRelu6:
     case OpKind::kScale:
       expect_inputs(node, 1, 1);
       return in(0);
     case OpKind::kAdd:
     case OpKind::kMul:
+    case OpKind::kSub:
+    case OpKind::kDiv:
       expect_inputs(node, 2, 2);
       return broadcast(node, in(0), in(1));
     case OpKind::kReshape: {
@@ -236,6 +255,62 @@ Shape infer(const Graph& graph, const Node& node) {
       if (a.size[0] <= 0 || a.size[1] <= 0) fail(node, "output size must be positive");
       if (a.channels_last) return {in(0)[0], a.size[0], a.size[1], in(0)[3]};
       return {in(0)[0], in(0)[1], a.size[0], a.size[1]};
+    }
+    case OpKind::kGroupNorm: {
+      expect_inputs(node, 3, 3);
+      const auto& a = std::get<GroupNormAttrs>(node.attrs);
+      const Shape& x = in(0);
+      if (x.size() < 2) fail(node, fmt::format("input {} has no channel axis", shape_str(x)));
+      const int64_t channels = a.channels_last ? x.back() : x[1];
+      if (a.num_groups <= 0 || channels % a.num_groups != 0) {
+        fail(node, fmt::format("{} channels do not split into {} groups", channels, a.num_groups));
+      }
+      if (in(1) != Shape{channels} || in(2) != Shape{channels}) {
+        fail(node, fmt::format("input {} does not fit weight {} / bias {}", shape_str(x), shape_str(in(1)),
+                               shape_str(in(2))));
+      }
+      return x;
+    }
+    case OpKind::kPool2d: {
+      expect_inputs(node, 1, 1);
+      const auto& a = std::get<Pool2dAttrs>(node.attrs);
+      const Shape& x = in(0);
+      expect_rank(node, x, 4, "input");
+      const size_t h_axis = a.channels_last ? 1 : 2;
+      Shape out = x;
+      for (size_t d = 0; d < 2; ++d) {
+        if (a.kernel[d] <= 0 || a.stride[d] <= 0 || a.padding[d] < 0 || 2 * a.padding[d] > a.kernel[d]) {
+          fail(node, fmt::format("kernel {}x{} stride {}x{} padding {}x{} is invalid (padding must be at most "
+                                 "half the kernel)", a.kernel[0], a.kernel[1], a.stride[0], a.stride[1],
+                                 a.padding[0], a.padding[1]));
+        }
+        const int64_t size = pool_out(x[h_axis + d], a.kernel[d], a.stride[d], a.padding[d], a.ceil_mode);
+        if (size <= 0) fail(node, fmt::format("input {} is too small for kernel {}x{}", shape_str(x), a.kernel[0], a.kernel[1]));
+        out[h_axis + d] = size;
+      }
+      return out;
+    }
+    case OpKind::kPad: {
+      expect_inputs(node, 1, 1);
+      const auto& a = std::get<PadAttrs>(node.attrs);
+      Shape out = in(0);
+      if (a.pads.size() != out.size()) {
+        fail(node, fmt::format("{} (before, after) pairs for input {}", a.pads.size(), shape_str(out)));
+      }
+      for (size_t d = 0; d < out.size(); ++d) {
+        if (a.pads[d][0] < 0 || a.pads[d][1] < 0) fail(node, "negative padding (cropping) is not supported");
+        out[d] += a.pads[d][0] + a.pads[d][1];
+      }
+      return out;
+    }
+    case OpKind::kIndexSelect: {
+      expect_inputs(node, 2, 2);
+      const auto axis = std::get<AxisAttrs>(node.attrs).axis;
+      Shape out = in(0);
+      if (axis < 0 || axis >= static_cast<int64_t>(out.size())) fail(node, "axis out of range");
+      expect_rank(node, in(1), 1, "indices");
+      out[static_cast<size_t>(axis)] = in(1)[0];
+      return out;
     }
     case OpKind::kCount:
       break;

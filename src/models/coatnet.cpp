@@ -297,123 +297,14 @@ int64_t make_divisible(double v, int64_t divisor = 8) {
 // timm get_padding for padding '': symmetric.
 int64_t get_padding(int64_t kernel, int64_t stride) { return ((stride - 1) + (kernel - 1)) / 2; }
 
-// ---- ops that arrive with the new IR ops ---------------------------------------------
-// Until the builder has sigmoid / avg_pool2d / max_pool2d / index_select, they are
-// composed from the older ops (exact for sigmoid via a two-way softmax, pooling via
-// strided slices, gathering via a one-hot matmul). `if constexpr` picks the builder's op
-// when it exists; drop the fallbacks once the new ops are on every branch.
-
-struct PoolSpec {
-  int64_t kernel = 2, stride = 2, padding = 0;
-  bool is_max = false;
-  bool count_include_pad = true;
-};
-
-// A constant of `shape` filled with `value`, built as a broadcast of one element.
-template <typename B>
-ValueId filled(B& b, const std::string& name, graph::Shape shape, float value) {
-  graph::Shape ones(shape.size(), 1);
-  return b.expand(b.constant(name, ones, {value}), shape);
-}
-
-template <typename B>
-ValueId sigmoid_op(B& b, const std::string& path, ValueId x) {
-  if constexpr (requires { b.sigmoid(x); }) {
-    return b.sigmoid(x);
-  } else {
-    // sigmoid(x) = softmax([x, 0])[0]
-    graph::Shape shape = b.shape(x);
-    graph::Shape column = shape;
-    column.push_back(1);
-    ValueId xc = b.reshape(x, column);
-    ValueId pair = b.concat({xc, filled(b, path + ".sigmoid_zero", column, 0.0f)}, -1);
-    return b.reshape(b.slice(b.softmax(pair, -1), -1, 0, 1), shape);
-  }
-}
-
-template <typename B>
-ValueId pool_op(B& b, const std::string& path, ValueId x, const PoolSpec& p) {
-  if constexpr (requires { b.avg_pool2d(x, int64_t{2}, {.stride = 2}); }) {
-    if (p.is_max) return b.max_pool2d(x, p.kernel, {.stride = p.stride, .padding = p.padding});
-    return b.avg_pool2d(x, p.kernel,
-                        {.stride = p.stride, .padding = p.padding, .count_include_pad = p.count_include_pad});
-  } else {
-    const graph::Shape in = b.shape(x);
-    const int64_t batch = in[0], channels = in[1], height = in[2], width = in[3];
-    const int64_t out_h = (height + 2 * p.padding - p.kernel) / p.stride + 1;
-    const int64_t out_w = (width + 2 * p.padding - p.kernel) / p.stride + 1;
-    if (p.padding > 0 && p.is_max) {
-      // Replicating the edge leaves every window's maximum unchanged when padding < kernel
-      // (a window that reaches into the padding also holds the edge it copies).
-      std::vector<ValueId> rows(static_cast<size_t>(p.padding), b.slice(x, 2, 0, 1));
-      rows.push_back(x);
-      rows.insert(rows.end(), static_cast<size_t>(p.padding), b.slice(x, 2, height - 1, height));
-      x = b.concat(rows, 2);
-      std::vector<ValueId> cols(static_cast<size_t>(p.padding), b.slice(x, 3, 0, 1));
-      cols.push_back(x);
-      cols.insert(cols.end(), static_cast<size_t>(p.padding), b.slice(x, 3, width - 1, width));
-      x = b.concat(cols, 3);
-    } else if (p.padding > 0) {
-      ValueId rows = filled(b, path + ".pad_rows", {batch, channels, p.padding, width}, 0.0f);
-      x = b.concat({rows, x, rows}, 2);
-      ValueId cols = filled(b, path + ".pad_cols", {batch, channels, height + 2 * p.padding, p.padding}, 0.0f);
-      x = b.concat({cols, x, cols}, 3);
-    }
-    std::optional<ValueId> acc;
-    for (int64_t dy = 0; dy < p.kernel; ++dy) {
-      for (int64_t dx = 0; dx < p.kernel; ++dx) {
-        ValueId tap = b.slice(b.slice(x, 2, dy, dy + p.stride * (out_h - 1) + 1, p.stride), 3, dx,
-                              dx + p.stride * (out_w - 1) + 1, p.stride);
-        if (!acc) acc = tap;
-        else if (p.is_max) acc = b.add(*acc, b.relu(b.add(tap, b.scale(*acc, -1.0f))));   // max(a, t)
-        else acc = b.add(*acc, tap);
-      }
-    }
-    if (p.is_max) return *acc;
-    std::vector<float> inverse_counts;
-    for (int64_t oy = 0; oy < out_h; ++oy) {
-      for (int64_t ox = 0; ox < out_w; ++ox) {
-        int64_t count = p.kernel * p.kernel;
-        if (!p.count_include_pad) {
-          const int64_t y0 = oy * p.stride - p.padding, x0 = ox * p.stride - p.padding;
-          const int64_t rows = std::min(y0 + p.kernel, height) - std::max<int64_t>(y0, 0);
-          const int64_t cols = std::min(x0 + p.kernel, width) - std::max<int64_t>(x0, 0);
-          count = rows * cols;
-        }
-        inverse_counts.push_back(1.0f / static_cast<float>(count));
-      }
-    }
-    return b.mul(*acc, b.constant(path + ".inverse_counts", {1, 1, out_h, out_w}, std::move(inverse_counts)));
-  }
-}
-
+// RelPosBias.get_bias: the [offsets, heads] table gathered at the relative position index,
+// as [1, heads, N, N].
 std::vector<int64_t> relative_position_index(int64_t h, int64_t w);
 
-// RelPosBias.get_bias: the [offsets, heads] table gathered at the relative position index,
-// as [1, heads, N, N]. Without index_select the gather is two one-hot matmuls, one per axis
-// (the offset is separable: row (qy - ky + h - 1), column (qx - kx + w - 1)).
-template <typename B>
-ValueId relative_bias(B& b, const std::string& path, ValueId table, int64_t h, int64_t w) {
+ValueId relative_bias(Builder& b, ValueId table, int64_t h, int64_t w) {
   const int64_t heads = b.dim(table, 1), tokens = h * w;
-  if constexpr (requires { b.index_select(table, int64_t{0}, std::vector<int64_t>{}); }) {
-    ValueId gathered = b.index_select(table, 0, relative_position_index(h, w));   // [N*N, heads]
-    return b.reshape(b.permute(b.reshape(gathered, {tokens, tokens, heads}), {2, 0, 1}), {1, heads, tokens, tokens});
-  } else {
-    std::vector<float> rows(static_cast<size_t>(h * h * (2 * h - 1)), 0.0f);   // [(qy, ky), 2h-1]
-    for (int64_t qy = 0; qy < h; ++qy) {
-      for (int64_t ky = 0; ky < h; ++ky) rows[static_cast<size_t>((qy * h + ky) * (2 * h - 1) + qy - ky + h - 1)] = 1.0f;
-    }
-    std::vector<float> cols(static_cast<size_t>((2 * w - 1) * w * w), 0.0f);   // [2w-1, (qx, kx)]
-    for (int64_t qx = 0; qx < w; ++qx) {
-      for (int64_t kx = 0; kx < w; ++kx) cols[static_cast<size_t>((qx - kx + w - 1) * w * w + qx * w + kx)] = 1.0f;
-    }
-    ValueId t = b.reshape(table, {2 * h - 1, (2 * w - 1) * heads});
-    t = b.matmul(b.constant(path + ".row_select", {h * h, 2 * h - 1}, std::move(rows)), t);   // [(qy,ky), (2w-1)*heads]
-    t = b.reshape(b.transpose(b.reshape(t, {h * h, 2 * w - 1, heads}), 1, 2), {h * h * heads, 2 * w - 1});
-    t = b.matmul(t, b.constant(path + ".col_select", {2 * w - 1, w * w}, std::move(cols)));   // [(qy,ky,heads), (qx,kx)]
-    t = b.permute(b.reshape(t, {h, h, heads, w, w}), {2, 0, 3, 1, 4});                     // [heads, qy, qx, ky, kx]
-    return b.reshape(t, {1, heads, tokens, tokens});
-  }
+  ValueId gathered = b.index_select(table, 0, relative_position_index(h, w));   // [N*N, heads]
+  return b.reshape(b.permute(b.reshape(gathered, {tokens, tokens, heads}), {2, 0, 1}), {1, heads, tokens, tokens});
 }
 
 // ---- layers -------------------------------------------------------------------
@@ -425,7 +316,7 @@ ValueId activation(Builder& b, Act act, ValueId x) {
     case Act::kRelu: return b.relu(x);
     case Act::kTanh: {
       // tanh(x) = 2 sigmoid(2x) - 1
-      ValueId s = b.scale(sigmoid_op(b, "tanh", b.scale(x, 2.0f)), 2.0f);
+      ValueId s = b.scale(b.sigmoid(b.scale(x, 2.0f)), 2.0f);
       return b.add(s, b.constant("tanh_offset", {1}, {-1.0f}));
     }
   }
@@ -464,11 +355,15 @@ ValueId downsample(Builder& b, const std::string& path, ValueId x, int64_t out_c
                    bool bias) {
   {
     Builder::ScopedPath scope(b, path + ".pool");
-    PoolSpec spec;   // 'avg2': kernel 2, stride 2
-    if (pool_type == "avg") spec = {.kernel = 3, .stride = 2, .padding = 1, .count_include_pad = false};
-    else if (pool_type == "max2") spec = {.kernel = 2, .stride = 2, .is_max = true};
-    else if (pool_type == "max") spec = {.kernel = 3, .stride = 2, .padding = 1, .is_max = true};
-    x = pool_op(b, path + ".pool", x, spec);
+    if (pool_type == "avg2") {
+      x = b.avg_pool2d(x, 2, {.stride = 2});
+    } else if (pool_type == "avg") {
+      x = b.avg_pool2d(x, 3, {.stride = 2, .padding = 1, .count_include_pad = false});
+    } else if (pool_type == "max2") {
+      x = b.max_pool2d(x, 2, {.stride = 2});
+    } else {
+      x = b.max_pool2d(x, 3, {.stride = 2, .padding = 1});
+    }
   }
   if (b.dim(x, 1) != out_chs) x = b.conv2d(path + ".expand", x, out_chs, 1, {.bias = bias});
   return x;
@@ -489,7 +384,7 @@ ValueId squeeze_excite(Builder& b, const std::string& path, ValueId x, int64_t r
   }
   s = b.conv2d(path + ".fc2", s, channels, 1);
   Builder::ScopedPath scope(b, path);
-  return b.mul(x, sigmoid_op(b, path + ".gate", s));
+  return b.mul(x, b.sigmoid(s));
 }
 
 void check_pooled_shapes(Builder& b, const std::string& context, ValueId shortcut, ValueId y) {
@@ -599,7 +494,7 @@ ValueId attention_2d(Builder& b, const std::string& path, ValueId x, int64_t dim
       table = rel_pos_mlp_table(b, path + ".rel_pos", height, width, heads, t.rel_pos_dim);
     }
     Builder::ScopedPath scope(b, path + ".rel_pos");
-    bias = relative_bias(b, path + ".rel_pos", table, height, width);
+    bias = relative_bias(b, table, height, width);
   }
   Builder::ScopedPath scope(b, path);
   // Channels grouped per head, [heads, (q, k, v), dh]: TransformerBlock2d does not pass

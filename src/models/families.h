@@ -9,6 +9,8 @@ namespace litevit::models {
 const Family& vit_family();         // vit.cpp
 const Family& deit_family();        // vit.cpp
 const Family& mobilevit_family();   // mobilevit.cpp
+const Family& tiny_vit_family();    // tiny_vit.cpp
+const Family& levit_family();       // levit.cpp
 const Family& coatnet_family();     // coatnet.cpp
 
 }  // namespace litevit::models

@@ -43,7 +43,8 @@ std::string unknown_name_message(const std::string& name) {
 }  // namespace
 
 const std::vector<Family>& families() {
-  static const std::vector<Family> all = {vit_family(), deit_family(), mobilevit_family(), coatnet_family()};
+  static const std::vector<Family> all = {vit_family(),      deit_family(),  mobilevit_family(),
+                                           tiny_vit_family(), levit_family(), coatnet_family()};
   return all;
 }
 

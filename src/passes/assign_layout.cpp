@@ -124,9 +124,32 @@ class Rewriter {
         make_virtual(node.output, emit(OpKind::kInterpolate, {x}, attrs, node.module_path), kToNchw);
         return;
       }
+      case OpKind::kPool2d: {
+        auto attrs = std::get<graph::Pool2dAttrs>(node.attrs);
+        if (attrs.channels_last) break;
+        attrs.channels_last = true;
+        const ValueId x = as_nhwc(node.inputs[0], node.module_path);
+        make_virtual(node.output, emit(OpKind::kPool2d, {x}, attrs, node.module_path), kToNchw);
+        return;
+      }
+      case OpKind::kGroupNorm: {
+        // Only an NHWC source keeps the channel as its last axis.
+        const Virtual* v = virtual_of(node.inputs[0]);
+        auto attrs = std::get<graph::GroupNormAttrs>(node.attrs);
+        if (v == nullptr || v->perm != kToNchw || attrs.channels_last) break;
+        attrs.channels_last = true;
+        std::vector<ValueId> inputs = node.inputs;
+        inputs[0] = v->source;
+        make_virtual(node.output, emit(OpKind::kGroupNorm, inputs, attrs, node.module_path), kToNchw);
+        return;
+      }
       case OpKind::kGelu:
       case OpKind::kSilu:
       case OpKind::kRelu:
+      case OpKind::kSigmoid:
+      case OpKind::kHardSigmoid:
+      case OpKind::kHardSwish:
+      case OpKind::kRelu6:
       case OpKind::kScale:
         if (const Virtual* v = virtual_of(node.inputs[0])) {
           const Virtual in = *v;
@@ -136,6 +159,8 @@ class Rewriter {
         break;
       case OpKind::kAdd:
       case OpKind::kMul:
+      case OpKind::kSub:
+      case OpKind::kDiv:
         if (rewrite_binary(node)) return;
         break;
       case OpKind::kBatchNorm:

@@ -37,6 +37,42 @@ TEST(AssignLayout, ConvChainCarriesNoPermutes) {
   }
 }
 
+TEST(AssignLayout, PoolingMixerAndGroupNormStayNhwc) {
+  // PoolFormer / MobileViTv2 pieces: conv -> group_norm -> (pool - x) -> hard_swish, sigmoid gate, div.
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("input", {2, 3, 9, 7});
+  ValueId a = b.conv2d("c1", x, 8, 3, {.padding = 1});
+  ValueId n = b.group_norm("norm", a, 2, 1e-5f);
+  ValueId mixed = b.sub(b.avg_pool2d(n, 3, {.stride = 1, .padding = 1, .count_include_pad = false}), n);
+  ValueId gate = b.sigmoid(b.mean(mixed, {2, 3}, true));
+  ValueId y = b.hard_swish(b.add(a, b.mul(mixed, gate)));
+  y = b.div(y, b.relu6(b.hard_sigmoid(y)));
+  y = b.max_pool2d(y, 3, {.stride = 2, .padding = 1, .ceil_mode = true});
+  b.output("y", b.conv2d("c2", y, 4, 1));
+  auto [nhwc, changed] = apply_and_compare(g, litevit::passes::assign_layout);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_ops(nhwc, OpKind::kPermute), 2);   // into NHWC at the input, back at the output
+  for (const Node& node : nhwc.nodes()) {
+    if (node.op == OpKind::kPool2d) {
+      EXPECT_TRUE(std::get<Pool2dAttrs>(node.attrs).channels_last);
+    } else if (node.op == OpKind::kGroupNorm) {
+      EXPECT_TRUE(std::get<GroupNormAttrs>(node.attrs).channels_last);
+    }
+  }
+}
+
+TEST(AssignLayout, GroupNormOnTokensIsLeftAlone) {
+  // A group_norm whose input is not an NHWC map keeps its own layout.
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("input", {2, 6, 5});
+  b.output("y", b.group_norm("norm", b.linear("fc", x, 5), 3, 1e-5f));
+  auto [same, changed] = apply_and_compare(g, litevit::passes::assign_layout);
+  EXPECT_FALSE(changed);
+  EXPECT_FALSE(std::get<GroupNormAttrs>(same.nodes().back().attrs).channels_last);
+}
+
 TEST(AssignLayout, AddWithChannelConstantPermutesTheConstant) {
   Graph g;
   Builder b(g);

@@ -18,7 +18,9 @@ constexpr std::array<ReferenceKernelFn, static_cast<size_t>(OpKind::kCount)> kRe
     reference::matmul,  reference::softmax,    reference::gelu,   reference::silu,
     reference::relu,    reference::add,        reference::mul,    reference::scale,
     reference::copy,    reference::permute,    reference::concat, reference::slice,
-    reference::expand,  reference::reduce_mean, reference::interpolate,
+    reference::expand,  reference::reduce_mean, reference::interpolate, reference::sigmoid,
+    reference::hard_sigmoid, reference::hard_swish, reference::relu6, reference::sub,
+    reference::div, reference::group_norm, reference::pool2d, reference::pad, reference::index_select,
 };
 static_assert(kReferenceKernels.size() == graph::kOpNames.size(),
               "every OpKind needs a reference kernel, in OpKind order");

@@ -42,7 +42,7 @@ dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp
   if (epilogue.residual) {
     if (residual == ResidualPostOp::kSum) {
       ops.append_sum(1.0f);
-    } else {
+    } else if (residual == ResidualPostOp::kBinaryAdd) {
       ops.append_binary(dnnl::algorithm::binary_add, dst);
     }
   }

@@ -42,6 +42,7 @@ class ScopedOmpThreads {
 enum class ResidualPostOp {
   kSum,         // dst += residual: the residual is copied into dst before the primitive runs
   kBinaryAdd,   // a binary add post-op reading the residual (argument residual_arg())
+  kAfter,       // no post-op: the kernel adds the residual itself after the primitive ran
 };
 
 // Post-ops for y = act(op(x)) then + residual: the activation first, the

@@ -1,4 +1,5 @@
 // Elementwise unary ops.
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/kernels/reference/reference_kernels.h"
@@ -28,6 +29,25 @@ void silu(const KernelContext& c) {
 
 void relu(const KernelContext& c) {
   unary(c, [](float x) { return x > 0.0f ? x : 0.0f; });
+}
+
+// sigmoid(x) = 1 / (1 + exp(-x))
+void sigmoid(const KernelContext& c) {
+  unary(c, [](float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); });
+}
+
+// hard_sigmoid(x) = relu6(x + 3) / 6
+void hard_sigmoid(const KernelContext& c) {
+  unary(c, [](float x) { return std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f; });
+}
+
+// hard_swish(x) = x relu6(x + 3) / 6   (torch computes x * relu6(x + 3) first, then / 6)
+void hard_swish(const KernelContext& c) {
+  unary(c, [](float x) { return x * std::min(std::max(x + 3.0f, 0.0f), 6.0f) / 6.0f; });
+}
+
+void relu6(const KernelContext& c) {
+  unary(c, [](float x) { return std::min(std::max(x, 0.0f), 6.0f); });
 }
 
 void scale(const KernelContext& c) {

@@ -45,5 +45,7 @@ void binary(const KernelContext& c, F f) {
 
 void add(const KernelContext& c) { binary(c, [](float a, float b) { return a + b; }); }
 void mul(const KernelContext& c) { binary(c, [](float a, float b) { return a * b; }); }
+void sub(const KernelContext& c) { binary(c, [](float a, float b) { return a - b; }); }
+void div(const KernelContext& c) { binary(c, [](float a, float b) { return a / b; }); }
 
 }  // namespace litevit::runtime::reference

@@ -1,10 +1,11 @@
 // Ops that move elements without arithmetic: reshape (copy), permute,
-// concat, slice, expand.
+// concat, slice, expand, pad, index_select.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "runtime/kernels/reference/reference_kernels.h"
+#include "util/check.h"
 
 namespace litevit::runtime::reference {
 namespace {
@@ -81,6 +82,48 @@ void expand(const KernelContext& c) {
     if (c.in_shape(0)[d] == 1) strides[d] = 0;
   }
   gather_strided(c.in(0), strides, c.output, c.output_shape);
+}
+
+// out = value everywhere, then out[i + before] = in[i] for every index i of the input.
+void pad(const KernelContext& c) {
+  const auto& a = std::get<graph::PadAttrs>(c.node.attrs);
+  const graph::Shape& in = c.in_shape(0);
+  std::fill(c.output, c.output + graph::shape_numel(c.output_shape), a.value);
+  const auto out_strides = contiguous_strides(c.output_shape);
+  int64_t base = 0;
+  for (size_t d = 0; d < in.size(); ++d) base += a.pads[d][0] * out_strides[d];
+  // Writing the input into a strided window of the output: the inverse of gather_strided.
+  const int64_t n = graph::shape_numel(in);
+  std::vector<int64_t> index(in.size(), 0);
+  int64_t offset = base;
+  for (int64_t i = 0; i < n; ++i) {
+    c.output[offset] = c.in(0)[i];
+    for (size_t d = in.size(); d-- > 0;) {
+      ++index[d];
+      offset += out_strides[d];
+      if (index[d] < in[d]) break;
+      offset -= out_strides[d] * in[d];
+      index[d] = 0;
+    }
+  }
+}
+
+// out[..., k, ...] = in[..., indices[k], ...] along one axis (indices stored as floats).
+void index_select(const KernelContext& c) {
+  const auto axis = static_cast<size_t>(std::get<graph::AxisAttrs>(c.node.attrs).axis);
+  const graph::Shape& in = c.in_shape(0);
+  int64_t outer = 1, inner = 1;
+  for (size_t d = 0; d < axis; ++d) outer *= in[d];
+  for (size_t d = axis + 1; d < in.size(); ++d) inner *= in[d];
+  const int64_t count = c.in_shape(1)[0];
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t k = 0; k < count; ++k) {
+      const auto index = static_cast<int64_t>(c.in(1)[k]);
+      LITEVIT_ASSERT(index >= 0 && index < in[axis], "index_select index out of range");
+      std::memcpy(c.output + (o * count + k) * inner, c.in(0) + (o * in[axis] + index) * inner,
+                  static_cast<size_t>(inner) * sizeof(float));
+    }
+  }
 }
 
 }  // namespace litevit::runtime::reference

@@ -27,6 +27,16 @@ void slice(const KernelContext& c);
 void expand(const KernelContext& c);
 void reduce_mean(const KernelContext& c);
 void interpolate(const KernelContext& c);
+void sigmoid(const KernelContext& c);
+void hard_sigmoid(const KernelContext& c);
+void hard_swish(const KernelContext& c);
+void relu6(const KernelContext& c);
+void sub(const KernelContext& c);
+void div(const KernelContext& c);
+void group_norm(const KernelContext& c);
+void pool2d(const KernelContext& c);
+void pad(const KernelContext& c);
+void index_select(const KernelContext& c);
 
 // A fused epilogue on a finished output: y = act(y), then y += residual
 // (the node's last input). No-op for nodes without one.
