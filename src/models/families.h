@@ -17,5 +17,6 @@ const Family& poolformer_family();  // poolformer.cpp
 const Family& efficientformer_family();   // efficientformer.cpp
 const Family& swin_family();        // swin.cpp
 const Family& beit_family();        // beit.cpp
+const Family& coatnet_family();     // coatnet.cpp
 
 }  // namespace litevit::models

@@ -47,7 +47,7 @@ const std::vector<Family>& families() {
       vit_family(),        deit_family(),           mobilevit_family(), mobilevitv2_family(),
       tiny_vit_family(),   levit_family(),          efficientvit_family(),
       poolformer_family(), efficientformer_family(),
-      swin_family(),       beit_family(),
+      swin_family(),       beit_family(),           coatnet_family(),
   };
   return all;
 }
