@@ -671,7 +671,8 @@ std::array<int64_t, 3> default_input(const json& kwargs) {
     in_chans = it->get<int64_t>();
   }
   if (const auto it = kwargs.find("img_size"); it != kwargs.end() && !it->is_null()) {
-    KwargsReader r(json{{"img_size", *it}}, "mobilevit");
+    const json img_size = {{"img_size", *it}};   // KwargsReader keeps a reference: it must outlive the reader
+    KwargsReader r(img_size, "mobilevit");
     r.read_size("img_size", height, width);
   }
   return {in_chans, height, width};
