@@ -40,6 +40,14 @@ struct TensorSpec {
   std::vector<int64_t> shape;
 };
 
+// One node of a compiled graph and the kernel that runs it ("view" for a
+// node that only reinterprets its input's memory).
+struct NodeKernel {
+  std::string op;            // "conv2d", "pool2d", ...
+  std::string module_path;   // timm module path, e.g. "stages.0.blocks.1.token_mixer"
+  std::string kernel;        // "conv2d_onednn", "pool2d_hwy", "pool2d_reference", ...
+};
+
 struct ModelInfo {
   std::string name;          // timm name, or the family for a config without one
   std::string family;
@@ -53,6 +61,7 @@ struct ModelInfo {
   // Filled when info() compiles the graph (compiled = true):
   int64_t arena_bytes = 0;   // memory for all intermediate values of one run
   int threads = 0;
+  std::vector<NodeKernel> node_kernels;   // every node after passes, in run order
 };
 
 struct VariantInfo {

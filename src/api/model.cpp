@@ -133,6 +133,10 @@ ModelInfo Model::info(const std::vector<int64_t>& input_shape, bool compiled) co
   info.graph_dump = graph::dump(plan->graph(), &kernels);
   info.arena_bytes = plan->memory_plan().arena_bytes;
   info.threads = plan->threads();
+  const auto& nodes = plan->graph().nodes();
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    info.node_kernels.push_back({std::string(graph::op_name(nodes[n].op)), nodes[n].module_path, kernels[n]});
+  }
   return info;
 }
 

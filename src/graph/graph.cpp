@@ -23,6 +23,9 @@ const char* activation_name(Activation act) {
     case Activation::kRelu: return "relu";
     case Activation::kGelu: return "gelu";
     case Activation::kSilu: return "silu";
+    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kHardSwish: return "hard_swish";
+    case Activation::kRelu6: return "relu6";
   }
   return "?";
 }

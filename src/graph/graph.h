@@ -26,7 +26,7 @@ int64_t shape_numel(const Shape& shape);
 std::string shape_str(const Shape& shape);   // "[2,3,224,224]"
 
 // ---- op attributes: one struct per op that has any -------------------------
-enum class Activation : uint8_t { kNone, kRelu, kGelu, kSilu };
+enum class Activation : uint8_t { kNone, kRelu, kGelu, kSilu, kSigmoid, kHardSwish, kRelu6 };
 const char* activation_name(Activation act);
 
 // Work a pass fused into a conv2d / linear / matmul: y = act(op(x)), then

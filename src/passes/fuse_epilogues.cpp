@@ -32,6 +32,10 @@ graph::Activation activation_of(OpKind op) {
     case OpKind::kGelu: return graph::Activation::kGelu;
     case OpKind::kSilu: return graph::Activation::kSilu;
     case OpKind::kRelu: return graph::Activation::kRelu;
+    case OpKind::kSigmoid: return graph::Activation::kSigmoid;
+    case OpKind::kHardSwish: return graph::Activation::kHardSwish;
+    case OpKind::kRelu6: return graph::Activation::kRelu6;
+    // hard_sigmoid stays a node: oneDNN 2.6 has no hardsigmoid eltwise post-op.
     default: return graph::Activation::kNone;
   }
 }

@@ -24,6 +24,33 @@ TEST(FuseActivation, IntoLinearAndConv) {
   EXPECT_EQ(count_ops(fused, OpKind::kRelu), 1);
 }
 
+TEST(FuseActivation, SigmoidHardSwishRelu6ButNotHardSigmoid) {
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("input", {1, 3, 6, 6});
+  ValueId c = b.hard_swish(b.conv2d("c1", x, 4, 3, {.padding = 1}));
+  c = b.relu6(b.conv2d("c2", c, 4, 3, {.padding = 1, .groups = 4}));
+  c = b.hard_sigmoid(b.conv2d("c3", c, 4, 1));   // oneDNN 2.6 has no hardsigmoid post-op: stays a node
+  ValueId t = b.transpose(b.flatten(c, 2), 1, 2);
+  b.output("y", b.sigmoid(b.linear("fc", t, 5)));
+  auto [fused, changed] = apply_and_compare(g, litevit::passes::fuse_activation);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_ops(fused, OpKind::kHardSwish), 0);
+  EXPECT_EQ(count_ops(fused, OpKind::kRelu6), 0);
+  EXPECT_EQ(count_ops(fused, OpKind::kSigmoid), 0);
+  EXPECT_EQ(count_ops(fused, OpKind::kHardSigmoid), 1);
+  const auto act_of = [&](const std::string& path) {
+    for (const Node& n : fused.nodes()) {
+      if (n.module_path == path) return epilogue_of(n)->act;
+    }
+    return Activation::kNone;
+  };
+  EXPECT_EQ(act_of("c1"), Activation::kHardSwish);
+  EXPECT_EQ(act_of("c2"), Activation::kRelu6);
+  EXPECT_EQ(act_of("c3"), Activation::kNone);
+  EXPECT_EQ(act_of("fc"), Activation::kSigmoid);
+}
+
 TEST(FuseActivation, NotWhenTheProducerOutputIsReadTwice) {
   Graph g;
   Builder b(g);

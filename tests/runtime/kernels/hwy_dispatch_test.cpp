@@ -57,6 +57,33 @@ std::vector<std::pair<std::string, std::function<void(Builder&)>>> family_graphs
       {"gelu", [](Builder& b) { b.output("y", b.gelu(b.scale(b.input("x", {3, 333}), 6.0f))); }},
       {"silu", [](Builder& b) { b.output("y", b.silu(b.scale(b.input("x", {3, 333}), 40.0f))); }},
       {"relu", [](Builder& b) { b.output("y", b.relu(b.input("x", {3, 35}))); }},
+      {"sigmoid", [](Builder& b) { b.output("y", b.sigmoid(b.scale(b.input("x", {3, 333}), 40.0f))); }},
+      {"relu6", [](Builder& b) { b.output("y", b.relu6(b.scale(b.input("x", {3, 35}), 6.0f))); }},
+      {"hard_sigmoid", [](Builder& b) { b.output("y", b.hard_sigmoid(b.scale(b.input("x", {3, 35}), 6.0f))); }},
+      {"hard_swish", [](Builder& b) { b.output("y", b.hard_swish(b.scale(b.input("x", {3, 35}), 6.0f))); }},
+      {"sub", [](Builder& b) { b.output("y", b.sub(b.input("a", {19}), b.input("b", {2, 5, 19}))); }},
+      {"div", [](Builder& b) { b.output("y", b.div(b.input("a", {2, 5, 19}), b.input("b", {2, 5, 1}))); }},
+      {"group_norm",
+       [](Builder& b) {
+         b.output("y", channels_last_node(b.graph(), OpKind::kGroupNorm,
+                                          {b.input("x", {2, 5, 7, 21}), b.parameter("gn.weight", {21}),
+                                           b.parameter("gn.bias", {21})},
+                                          GroupNormAttrs{.num_groups = 3, .eps = 1e-5f, .channels_last = true}));
+       }},
+      {"group_norm", [](Builder& b) { b.output("y", b.group_norm("gn", b.input("x", {2, 6, 5, 7}), 2, 1e-5f)); }},
+      {"pool2d",
+       [](Builder& b) {
+         b.output("y", channels_last_node(b.graph(), OpKind::kPool2d, {b.input("x", {1, 7, 9, 19})},
+                                          Pool2dAttrs{.mode = PoolMode::kAverage, .kernel = {3, 3}, .stride = {2, 2},
+                                                      .padding = {1, 1}, .ceil_mode = true,
+                                                      .count_include_pad = false, .channels_last = true}));
+       }},
+      {"pool2d",
+       [](Builder& b) {
+         b.output("y", channels_last_node(b.graph(), OpKind::kPool2d, {b.input("x", {1, 7, 9, 19})},
+                                          Pool2dAttrs{.mode = PoolMode::kMax, .kernel = {3, 3}, .stride = {2, 2},
+                                                      .padding = {1, 1}, .channels_last = true}));
+       }},
       {"add", [](Builder& b) { b.output("y", b.add(b.input("a", {2, 5, 19}), b.input("b", {19}))); }},
       {"mul", [](Builder& b) { b.output("y", b.mul(b.input("a", {2, 5, 19}), b.input("b", {2, 5, 1}))); }},
       {"batch_norm",

@@ -1,4 +1,5 @@
-// gelu/silu/relu/scale_hwy and add/mul_hwy vs the reference kernels: sizes
+// gelu/silu/relu/scale/sigmoid/relu6/hard_sigmoid/hard_swish_hwy and
+// add/mul/sub/div_hwy vs the reference kernels: sizes
 // that exercise the vector tails, wide inputs (erf clamp, exp range), every
 // broadcast pattern the binary kernels take, two threads, and broadcasts they
 // must leave to the reference.
@@ -31,6 +32,10 @@ const std::vector<UnaryCase>& unary_cases() {
       {"silu_hwy", [](Builder& b, ValueId x) { return b.silu(x); }},
       {"relu_hwy", [](Builder& b, ValueId x) { return b.relu(x); }},
       {"scale_hwy", [](Builder& b, ValueId x) { return b.scale(x, 0.125f); }},
+      {"sigmoid_hwy", [](Builder& b, ValueId x) { return b.sigmoid(x); }},
+      {"relu6_hwy", [](Builder& b, ValueId x) { return b.relu6(x); }},
+      {"hard_sigmoid_hwy", [](Builder& b, ValueId x) { return b.hard_sigmoid(x); }},
+      {"hard_swish_hwy", [](Builder& b, ValueId x) { return b.hard_swish(x); }},
   };
   return cases;
 }
@@ -76,7 +81,12 @@ Graph binary_graph(OpKind op, const Shape& a, const Shape& b_shape) {
   Graph g;
   Builder b(g);
   const ValueId x = b.input("a", a), y = b.input("b", b_shape);
-  b.output("y", op == OpKind::kAdd ? b.add(x, y) : b.mul(x, y));
+  switch (op) {
+    case OpKind::kAdd: b.output("y", b.add(x, y)); break;
+    case OpKind::kMul: b.output("y", b.mul(x, y)); break;
+    case OpKind::kSub: b.output("y", b.sub(x, y)); break;
+    default: b.output("y", b.div(x, y)); break;
+  }
   return g;
 }
 
@@ -100,8 +110,8 @@ TEST(binary_hwy, MatchesReferenceOnSupportedBroadcasts) {
       {{2, 3, 4, 5}, {2, 1, 1, 5}},               // broadcast along middle axes
       {{4, 5}, {2, 3, 4, 5}},                     // rank padding, small first
   };
-  for (OpKind op : {OpKind::kAdd, OpKind::kMul}) {
-    const std::string kernel = op == OpKind::kAdd ? "add_hwy" : "mul_hwy";
+  for (OpKind op : {OpKind::kAdd, OpKind::kMul, OpKind::kSub, OpKind::kDiv}) {
+    const std::string kernel = std::string(op_name(op)) + "_hwy";
     for (const BroadcastCase& c : cases) {
       SCOPED_TRACE(kernel + " " + shape_str(c.a) + " " + shape_str(c.b));
       expect_fast_matches(binary_graph(op, c.a, c.b), {kernel});
@@ -113,6 +123,9 @@ TEST(binary_hwy, TwoThreads) {
   expect_fast_matches(binary_graph(OpKind::kAdd, {2, 197, 192}, {2, 197, 192}), {"add_hwy"}, 2);
   expect_fast_matches(binary_graph(OpKind::kMul, {2, 197, 192}, {192}), {"mul_hwy"}, 2);
   expect_fast_matches(binary_graph(OpKind::kAdd, {2, 197, 192}, {2, 197, 1}), {"add_hwy"}, 2);
+  expect_fast_matches(binary_graph(OpKind::kSub, {2, 197, 192}, {2, 197, 192}), {"sub_hwy"}, 2);
+  expect_fast_matches(binary_graph(OpKind::kSub, {1, 197, 192}, {2, 197, 192}), {"sub_hwy"}, 2);
+  expect_fast_matches(binary_graph(OpKind::kDiv, {2, 197, 1}, {2, 197, 192}), {"div_hwy"}, 2);
 }
 
 TEST(binary_hwy, LeavesTwoSidedBroadcastsToTheReference) {
@@ -120,6 +133,7 @@ TEST(binary_hwy, LeavesTwoSidedBroadcastsToTheReference) {
   expect_fast_matches(binary_graph(OpKind::kAdd, {2, 1, 5}, {1, 3, 5}), {"add_reference"});
   // Broadcast along two separate runs of axes (NCHW per-channel [1,C,1,1]).
   expect_fast_matches(binary_graph(OpKind::kMul, {2, 16, 5, 5}, {1, 16, 1, 1}), {"mul_reference"});
+  expect_fast_matches(binary_graph(OpKind::kSub, {2, 16, 5, 5}, {1, 16, 1, 1}), {"sub_reference"});
 }
 
 }  // namespace

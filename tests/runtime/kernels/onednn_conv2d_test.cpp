@@ -52,7 +52,8 @@ std::string describe(const ConvCase& c) {
 }
 
 constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
-                     kSilu = Activation::kSilu;
+                     kSilu = Activation::kSilu, kSigmoid = Activation::kSigmoid,
+                     kHardSwish = Activation::kHardSwish, kRelu6 = Activation::kRelu6;
 
 const std::vector<ConvCase> kCases = {
     // 1x1, odd channels (tails)
@@ -86,6 +87,13 @@ const std::vector<ConvCase> kCases = {
     {2, 6, 10, 12, 7, {3, 1}, {2, 1}, {1, 0}, {1, 1}, 2, false, kGelu, true},
     // asymmetric everything
     {1, 5, 7, 13, 10, {2, 3}, {1, 2}, {0, 1}, {2, 1}, 1, true, kNone, true},
+    // sigmoid / hard_swish / relu6 epilogues (MobileNet-style blocks, EfficientViT, MobileViTv2)
+    {1, 17, 33, 9, 7, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kHardSwish, false},
+    {1, 24, 24, 14, 14, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 24, true, kRelu6, false},
+    {1, 33, 33, 15, 17, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 33, true, kHardSwish, true},
+    {1, 16, 32, 12, 12, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 1, false, kSigmoid, false},
+    {1, 64, 48, 8, 8, {1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, true, kRelu6, true},
+    {2, 17, 17, 16, 16, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 17, false, kSigmoid, true},
 };
 
 TEST(conv2d_onednn, MatchesReference) {

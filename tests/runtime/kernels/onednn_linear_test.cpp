@@ -46,7 +46,8 @@ std::string describe(const LinearCase& c) {
 }
 
 constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
-                     kSilu = Activation::kSilu;
+                     kSilu = Activation::kSilu, kSigmoid = Activation::kSigmoid,
+                     kHardSwish = Activation::kHardSwish, kRelu6 = Activation::kRelu6;
 
 const std::vector<LinearCase> kCases = {
     {{7, 5}, 3, true, kNone, false},
@@ -60,6 +61,10 @@ const std::vector<LinearCase> kCases = {
     {{1, 197, 192}, 768, true, kGelu, false},    // DeiT-tiny fc1 + GELU
     {{1, 197, 768}, 192, true, kNone, true},     // DeiT-tiny fc2 + residual
     {{1, 256, 80}, 160, true, kSilu, false},     // MobileViT-xxs mlp
+    {{13, 17}, 33, true, kSigmoid, false},
+    {{2, 9, 17}, 33, false, kHardSwish, true},
+    {{3, 11, 64}, 64, true, kRelu6, false},
+    {{1, 49, 128}, 256, true, kHardSwish, false},   // LeViT mlp
 };
 
 TEST(linear_onednn, MatchesReference) {

@@ -54,7 +54,8 @@ std::string describe(const MatMulCase& c) {
 }
 
 constexpr Activation kNone = Activation::kNone, kRelu = Activation::kRelu, kGelu = Activation::kGelu,
-                     kSilu = Activation::kSilu;
+                     kSilu = Activation::kSilu, kSigmoid = Activation::kSigmoid,
+                     kHardSwish = Activation::kHardSwish, kRelu6 = Activation::kRelu6;
 
 const std::vector<MatMulCase> kCases = {
     {{}, 13, 7, 11, false, 1.0f, kNone, false},
@@ -68,6 +69,9 @@ const std::vector<MatMulCase> kCases = {
     {{1, 3}, 197, 64, 197, true, 0.125f, kNone, false},    // DeiT-tiny q k^T * scale
     {{1, 3}, 197, 197, 64, false, 1.0f, kNone, false},     // DeiT-tiny attn v
     {{4, 4}, 64, 20, 64, true, 0.2236f, kNone, false},     // MobileViT-xxs stage 4: 4 heads x 20 dims
+    {{3}, 7, 5, 9, false, 1.0f, kSigmoid, false},
+    {{2, 3}, 17, 16, 19, true, 0.25f, kHardSwish, true},
+    {{2}, 13, 33, 17, false, 2.0f, kRelu6, false},
 };
 
 TEST(matmul_onednn, MatchesReference) {

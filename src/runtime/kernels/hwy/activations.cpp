@@ -1,5 +1,6 @@
-// Elementwise unary ops: gelu (exact erf form), silu, relu, scale. Each is one
-// pass over contiguous memory; gelu and silu use math-inl.h.
+// Elementwise unary ops: gelu (exact erf form), silu, sigmoid, relu, relu6,
+// hard_sigmoid, hard_swish, scale. Each is one pass over contiguous memory;
+// gelu, silu and sigmoid use math-inl.h.
 #include "runtime/kernels/hwy/common.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -40,6 +41,34 @@ struct ReluOp {
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const { return hn::Max(x, hn::Zero(d)); }
 };
+struct SigmoidOp {
+  // 1 / (1 + exp(-x)); FastExp saturates at x < -89 (result ~1e-39 instead of
+  // a denormal) and underflows to 0 for x > 104, where the result is exactly 1.
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V one = hn::Set(d, 1.0f);
+    return hn::Div(one, hn::Add(one, FastExp(d, hn::Neg(x))));
+  }
+};
+struct Relu6Op {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const { return hn::Min(hn::Max(x, hn::Zero(d)), hn::Set(d, 6.0f)); }
+};
+// Both divide by 6 (not multiply by 1/6) so they round like the reference and torch.
+struct HardSigmoidOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V r6 = hn::Min(hn::Max(hn::Add(x, hn::Set(d, 3.0f)), hn::Zero(d)), hn::Set(d, 6.0f));
+    return hn::Div(r6, hn::Set(d, 6.0f));
+  }
+};
+struct HardSwishOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D d, V x) const {
+    const V r6 = hn::Min(hn::Max(hn::Add(x, hn::Set(d, 3.0f)), hn::Zero(d)), hn::Set(d, 6.0f));
+    return hn::Div(hn::Mul(x, r6), hn::Set(d, 6.0f));
+  }
+};
 struct ScaleOp {
   float alpha;
   template <class D, class V>
@@ -50,6 +79,10 @@ void GeluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, GeluOp{}); 
 void SiluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, SiluOp{}); }
 void ReluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, ReluOp{}); }
 void ScaleN(const float* x, float* y, int64_t n, float alpha) { UnaryLoop(x, y, n, ScaleOp{alpha}); }
+void SigmoidN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, SigmoidOp{}); }
+void Relu6N(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, Relu6Op{}); }
+void HardSigmoidN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, HardSigmoidOp{}); }
+void HardSwishN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, HardSwishOp{}); }
 
 }  // namespace litevit::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
@@ -61,10 +94,18 @@ HWY_EXPORT(GeluN);
 HWY_EXPORT(SiluN);
 HWY_EXPORT(ReluN);
 HWY_EXPORT(ScaleN);
+HWY_EXPORT(SigmoidN);
+HWY_EXPORT(Relu6N);
+HWY_EXPORT(HardSigmoidN);
+HWY_EXPORT(HardSwishN);
 void gelu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(GeluN)(x, y, n); }
 void silu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SiluN)(x, y, n); }
 void relu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(ReluN)(x, y, n); }
 void scale(const float* x, float* y, int64_t n, float alpha) { HWY_DYNAMIC_DISPATCH(ScaleN)(x, y, n, alpha); }
+void sigmoid(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SigmoidN)(x, y, n); }
+void relu6(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(Relu6N)(x, y, n); }
+void hard_sigmoid(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(HardSigmoidN)(x, y, n); }
+void hard_swish(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(HardSwishN)(x, y, n); }
 }  // namespace
 }  // namespace litevit::simd
 
@@ -86,6 +127,10 @@ void run_elementwise(const KernelContext& c, int64_t cost, const Fn& fn) {
 void run_gelu(const KernelContext& c) { run_elementwise(c, 4, simd::gelu); }
 void run_silu(const KernelContext& c) { run_elementwise(c, 4, simd::silu); }
 void run_relu(const KernelContext& c) { run_elementwise(c, 1, simd::relu); }
+void run_sigmoid(const KernelContext& c) { run_elementwise(c, 4, simd::sigmoid); }
+void run_relu6(const KernelContext& c) { run_elementwise(c, 1, simd::relu6); }
+void run_hard_sigmoid(const KernelContext& c) { run_elementwise(c, 1, simd::hard_sigmoid); }
+void run_hard_swish(const KernelContext& c) { run_elementwise(c, 1, simd::hard_swish); }
 void run_scale(const KernelContext& c) {
   const float alpha = std::get<graph::ScaleAttrs>(c.node.attrs).alpha;
   run_elementwise(c, 1, [alpha](const float* x, float* y, int64_t n) { simd::scale(x, y, n, alpha); });
@@ -100,6 +145,18 @@ std::unique_ptr<Kernel> create_silu(const CompileContext&, const graph::Node&) {
 std::unique_ptr<Kernel> create_relu(const CompileContext&, const graph::Node&) {
   return std::make_unique<FunctionKernel>("relu_hwy", run_relu);
 }
+std::unique_ptr<Kernel> create_sigmoid(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("sigmoid_hwy", run_sigmoid);
+}
+std::unique_ptr<Kernel> create_relu6(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("relu6_hwy", run_relu6);
+}
+std::unique_ptr<Kernel> create_hard_sigmoid(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("hard_sigmoid_hwy", run_hard_sigmoid);
+}
+std::unique_ptr<Kernel> create_hard_swish(const CompileContext&, const graph::Node&) {
+  return std::make_unique<FunctionKernel>("hard_swish_hwy", run_hard_swish);
+}
 std::unique_ptr<Kernel> create_scale(const CompileContext&, const graph::Node&) {
   return std::make_unique<FunctionKernel>("scale_hwy", run_scale);
 }
@@ -109,6 +166,10 @@ std::unique_ptr<Kernel> create_scale(const CompileContext&, const graph::Node&) 
 const FastKernel kGelu{"gelu_hwy", graph::OpKind::kGelu, supports_any, create_gelu};
 const FastKernel kSilu{"silu_hwy", graph::OpKind::kSilu, supports_any, create_silu};
 const FastKernel kRelu{"relu_hwy", graph::OpKind::kRelu, supports_any, create_relu};
+const FastKernel kSigmoid{"sigmoid_hwy", graph::OpKind::kSigmoid, supports_any, create_sigmoid};
+const FastKernel kRelu6{"relu6_hwy", graph::OpKind::kRelu6, supports_any, create_relu6};
+const FastKernel kHardSigmoid{"hard_sigmoid_hwy", graph::OpKind::kHardSigmoid, supports_any, create_hard_sigmoid};
+const FastKernel kHardSwish{"hard_swish_hwy", graph::OpKind::kHardSwish, supports_any, create_hard_swish};
 const FastKernel kScale{"scale_hwy", graph::OpKind::kScale, supports_any, create_scale};
 
 }  // namespace litevit::runtime::hwy

@@ -1,9 +1,11 @@
-// add / mul for the broadcasts our NHWC graphs have: equal shapes, and one
+// add / mul / sub / div for the broadcasts our NHWC graphs have: equal shapes, and one
 // operand that has the output's shape while the other is broadcast along one
 // contiguous run of axes: [B,N,C] + [C] (bias), [B,N,C] + [1,N,C] (position
 // embedding), [B,H,W,C] * [B,1,1,C] (per-sample channel scale),
 // [B,N,C] * [B,N,1] (per-row scalar). Anything else (both operands broadcast)
-// runs the reference kernel.
+// runs the reference kernel. sub and div are not commutative: when the full
+// operand is input 1 the row-broadcast loop computes op(small, full) through
+// the reversed op (RSub / RDiv).
 #include "runtime/kernels/hwy/common.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -24,6 +26,22 @@ struct AddOp {
 struct MulOp {
   template <class V>
   HWY_INLINE V operator()(V a, V b) const { return hn::Mul(a, b); }
+};
+struct SubOp {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const { return hn::Sub(a, b); }
+};
+struct DivOp {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const { return hn::Div(a, b); }
+};
+struct RSubOp {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const { return hn::Sub(b, a); }
+};
+struct RDivOp {
+  template <class V>
+  HWY_INLINE V operator()(V a, V b) const { return hn::Div(b, a); }
 };
 
 // y[i] = op(a[i], b[i]) for i < n.
@@ -70,6 +88,20 @@ HWY_INLINE void RowBroadcastLoop(const float* a, const float* row, float* y,
 
 void AddSameShape(const float* a, const float* b, float* y, int64_t n) { SameShapeLoop(a, b, y, n, AddOp{}); }
 void MulSameShape(const float* a, const float* b, float* y, int64_t n) { SameShapeLoop(a, b, y, n, MulOp{}); }
+void SubSameShape(const float* a, const float* b, float* y, int64_t n) { SameShapeLoop(a, b, y, n, SubOp{}); }
+void DivSameShape(const float* a, const float* b, float* y, int64_t n) { SameShapeLoop(a, b, y, n, DivOp{}); }
+void SubRowBroadcast(const float* a, const float* row, float* y, int64_t rows, int64_t m) {
+  RowBroadcastLoop(a, row, y, rows, m, SubOp{});
+}
+void DivRowBroadcast(const float* a, const float* row, float* y, int64_t rows, int64_t m) {
+  RowBroadcastLoop(a, row, y, rows, m, DivOp{});
+}
+void RSubRowBroadcast(const float* a, const float* row, float* y, int64_t rows, int64_t m) {
+  RowBroadcastLoop(a, row, y, rows, m, RSubOp{});
+}
+void RDivRowBroadcast(const float* a, const float* row, float* y, int64_t rows, int64_t m) {
+  RowBroadcastLoop(a, row, y, rows, m, RDivOp{});
+}
 void AddRowBroadcast(const float* a, const float* row, float* y, int64_t rows, int64_t m) {
   RowBroadcastLoop(a, row, y, rows, m, AddOp{});
 }
@@ -89,21 +121,45 @@ HWY_EXPORT(AddSameShape);
 HWY_EXPORT(MulSameShape);
 HWY_EXPORT(AddRowBroadcast);
 HWY_EXPORT(MulRowBroadcast);
+HWY_EXPORT(SubSameShape);
+HWY_EXPORT(DivSameShape);
+HWY_EXPORT(SubRowBroadcast);
+HWY_EXPORT(DivRowBroadcast);
+HWY_EXPORT(RSubRowBroadcast);
+HWY_EXPORT(RDivRowBroadcast);
+
+enum class BinaryOp { kAdd, kMul, kSub, kDiv };
 
 using SameShapeFn = void (*)(const float*, const float*, float*, int64_t);
 using RowBroadcastFn = void (*)(const float*, const float*, float*, int64_t, int64_t);
 // The chosen target's function, looked up once per run rather than per row.
-SameShapeFn same_shape_fn(bool is_add) {
-  return is_add ? HWY_DYNAMIC_DISPATCH(AddSameShape) : HWY_DYNAMIC_DISPATCH(MulSameShape);
+SameShapeFn same_shape_fn(BinaryOp op) {
+  switch (op) {
+    case BinaryOp::kAdd: return HWY_DYNAMIC_DISPATCH(AddSameShape);
+    case BinaryOp::kMul: return HWY_DYNAMIC_DISPATCH(MulSameShape);
+    case BinaryOp::kSub: return HWY_DYNAMIC_DISPATCH(SubSameShape);
+    case BinaryOp::kDiv: break;
+  }
+  return HWY_DYNAMIC_DISPATCH(DivSameShape);
 }
-RowBroadcastFn row_broadcast_fn(bool is_add) {
-  return is_add ? HWY_DYNAMIC_DISPATCH(AddRowBroadcast) : HWY_DYNAMIC_DISPATCH(MulRowBroadcast);
+// op(full row, small row); `reversed`: op(small row, full row).
+RowBroadcastFn row_broadcast_fn(BinaryOp op, bool reversed) {
+  switch (op) {
+    case BinaryOp::kAdd: return HWY_DYNAMIC_DISPATCH(AddRowBroadcast);
+    case BinaryOp::kMul: return HWY_DYNAMIC_DISPATCH(MulRowBroadcast);
+    case BinaryOp::kSub:
+      return reversed ? HWY_DYNAMIC_DISPATCH(RSubRowBroadcast) : HWY_DYNAMIC_DISPATCH(SubRowBroadcast);
+    case BinaryOp::kDiv: break;
+  }
+  return reversed ? HWY_DYNAMIC_DISPATCH(RDivRowBroadcast) : HWY_DYNAMIC_DISPATCH(DivRowBroadcast);
 }
 }  // namespace
 }  // namespace litevit::simd
 
 namespace litevit::runtime::hwy {
 namespace {
+
+using simd::BinaryOp;
 
 // How the operands map onto the output [outer, middle, inner]: either both
 // have the output's shape, or input `full` does and the other one is
@@ -147,17 +203,17 @@ std::optional<BroadcastPlan> plan_of(const graph::Graph& g, const graph::Node& n
 
 class BinaryKernel final : public Kernel {
  public:
-  BinaryKernel(const char* name, bool is_add, const BroadcastPlan& plan) : name_(name), is_add_(is_add), plan_(plan) {}
+  BinaryKernel(const char* name, BinaryOp op, const BroadcastPlan& plan) : name_(name), op_(op), plan_(plan) {}
 
   void run(const KernelContext& c) const override {
     if (plan_.same_shape) {
-      const auto fn = simd::same_shape_fn(is_add_);
+      const auto fn = simd::same_shape_fn(op_);
       parallel_for(c.threads, graph::shape_numel(c.output_shape), 1, [&](int64_t begin, int64_t end) {
         fn(c.in(0) + begin, c.in(1) + begin, c.output + begin, end - begin);
       });
       return;
     }
-    const auto fn = simd::row_broadcast_fn(is_add_);
+    const auto fn = simd::row_broadcast_fn(op_, plan_.full == 1);
     const float* full = c.in(plan_.full);
     const float* small = c.in(1 - plan_.full);
     const int64_t inner = plan_.inner, middle = plan_.middle;
@@ -175,23 +231,31 @@ class BinaryKernel final : public Kernel {
 
  private:
   const char* name_;
-  bool is_add_;
+  BinaryOp op_;
   BroadcastPlan plan_;
 };
 
 bool supports_binary(const graph::Graph& g, const graph::Node& node) { return plan_of(g, node).has_value(); }
 
 std::unique_ptr<Kernel> create_add(const CompileContext& context, const graph::Node& node) {
-  return std::make_unique<BinaryKernel>("add_hwy", true, *plan_of(context.graph, node));
+  return std::make_unique<BinaryKernel>("add_hwy", BinaryOp::kAdd, *plan_of(context.graph, node));
 }
 std::unique_ptr<Kernel> create_mul(const CompileContext& context, const graph::Node& node) {
-  return std::make_unique<BinaryKernel>("mul_hwy", false, *plan_of(context.graph, node));
+  return std::make_unique<BinaryKernel>("mul_hwy", BinaryOp::kMul, *plan_of(context.graph, node));
+}
+std::unique_ptr<Kernel> create_sub(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<BinaryKernel>("sub_hwy", BinaryOp::kSub, *plan_of(context.graph, node));
+}
+std::unique_ptr<Kernel> create_div(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<BinaryKernel>("div_hwy", BinaryOp::kDiv, *plan_of(context.graph, node));
 }
 
 }  // namespace
 
 const FastKernel kAdd{"add_hwy", graph::OpKind::kAdd, supports_binary, create_add};
 const FastKernel kMul{"mul_hwy", graph::OpKind::kMul, supports_binary, create_mul};
+const FastKernel kSub{"sub_hwy", graph::OpKind::kSub, supports_binary, create_sub};
+const FastKernel kDiv{"div_hwy", graph::OpKind::kDiv, supports_binary, create_div};
 
 }  // namespace litevit::runtime::hwy
 #endif  // HWY_ONCE

@@ -9,8 +9,8 @@
 //
 // In place: the elementwise and row-wise kernels (activations, binary,
 // layer_norm, softmax, batch_norm) give the same result when the output
-// buffer is input 0; the layout, reduce_mean and interpolate kernels need a
-// separate output.
+// buffer is input 0; the layout, reduce_mean, interpolate, group_norm and
+// pool2d kernels need a separate output.
 #pragma once
 
 // Highway 1.0.3 bug: with -march=native on an AVX3_DL-capable CPU (Zen 4/5,
@@ -80,14 +80,24 @@ extern const FastKernel kGelu;          // activations.cpp
 extern const FastKernel kSilu;
 extern const FastKernel kRelu;
 extern const FastKernel kScale;
+extern const FastKernel kSigmoid;
+extern const FastKernel kRelu6;
+extern const FastKernel kHardSigmoid;
+extern const FastKernel kHardSwish;
 extern const FastKernel kAdd;           // binary.cpp
 extern const FastKernel kMul;
+extern const FastKernel kSub;
+extern const FastKernel kDiv;
+extern const FastKernel kGroupNorm;     // group_norm.cpp
+extern const FastKernel kPool2d;        // pool2d.cpp
 extern const FastKernel kBatchNorm;     // batch_norm.cpp
 extern const FastKernel kReshape;       // layout.cpp
 extern const FastKernel kPermute;
 extern const FastKernel kConcat;
 extern const FastKernel kSlice;
 extern const FastKernel kExpand;
+extern const FastKernel kPad;
+extern const FastKernel kIndexSelect;
 extern const FastKernel kReduceMean;    // reduce_mean.cpp
 extern const FastKernel kInterpolate;   // interpolate.cpp
 

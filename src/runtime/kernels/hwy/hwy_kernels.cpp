@@ -27,10 +27,12 @@ namespace litevit::runtime::hwy {
 
 std::span<const FastKernel* const> kernels() {
   static const FastKernel* const all[] = {
-      &kLayerNorm, &kSoftmax, &kBatchNorm,                      // norms
+      &kLayerNorm, &kSoftmax, &kBatchNorm, &kGroupNorm,         // norms
       &kGelu, &kSilu, &kRelu, &kScale, &kAdd, &kMul,            // elementwise
+      &kSigmoid, &kRelu6, &kHardSigmoid, &kHardSwish, &kSub, &kDiv,
       &kReshape, &kPermute, &kConcat, &kSlice, &kExpand,        // layout
-      &kReduceMean, &kInterpolate,
+      &kPad, &kIndexSelect,
+      &kReduceMean, &kInterpolate, &kPool2d,
   };
   return all;
 }

@@ -38,6 +38,11 @@ dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp
     case graph::Activation::kGelu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f); break;
     // swish(x) = x sigmoid(alpha x); silu is alpha = 1.
     case graph::Activation::kSilu: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_swish, 1.0f, 0.0f); break;
+    case graph::Activation::kSigmoid: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f); break;
+    // oneDNN 2.6 hardswish: x relu6(x + 3) / 6 (alpha and beta ignored).
+    case graph::Activation::kHardSwish: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 0.0f, 0.0f); break;
+    // clip_v2 is [alpha, beta] inclusive (clip is (alpha, beta]); both give relu6 here.
+    case graph::Activation::kRelu6: ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip_v2, 0.0f, 6.0f); break;
   }
   if (epilogue.residual) {
     if (residual == ResidualPostOp::kSum) {

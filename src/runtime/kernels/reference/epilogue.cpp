@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/kernels/reference/reference_kernels.h"
@@ -21,6 +22,16 @@ void apply_epilogue(const KernelContext& c) {
       break;
     case graph::Activation::kSilu:
       for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(y[i] / (1.0 + std::exp(-static_cast<double>(y[i]))));
+      break;
+    // The same formulas as the sigmoid / hard_swish / relu6 reference kernels.
+    case graph::Activation::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(y[i]))));
+      break;
+    case graph::Activation::kHardSwish:
+      for (int64_t i = 0; i < n; ++i) y[i] = y[i] * std::min(std::max(y[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
+    case graph::Activation::kRelu6:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(y[i], 0.0f), 6.0f);
       break;
   }
   if (e->residual) {
