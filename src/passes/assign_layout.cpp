@@ -207,16 +207,24 @@ class Rewriter {
       make_virtual(node.output, emit(node.op, {a.source, b.source}, node.attrs, node.module_path), a.perm);
       return true;
     }
-    // One permuted operand and a constant of the same rank: permute the constant instead.
+    // One permuted operand and a constant: permute the constant instead. A
+    // constant of lower rank (a [C,1,1] layer scale) is first given the
+    // output's rank with leading 1s, as broadcasting reads it.
     for (int side = 0; side < 2; ++side) {
       const Virtual* v = side == 0 ? va : vb;
       const ValueId other = node.inputs[side == 0 ? 1 : 0];
-      if (v == nullptr || virtual_of(other) != nullptr || !has_data(graph_, other) ||
-          graph_.value(other).shape.size() != rank) {
+      if (v == nullptr || v->perm.size() != rank || virtual_of(other) != nullptr || !has_data(graph_, other) ||
+          graph_.value(other).shape.size() > rank) {
         continue;
       }
       const Virtual in = *v;
-      const ValueId moved = emit(OpKind::kPermute, {other}, graph::PermuteAttrs{inverse(in.perm)}, node.module_path);
+      ValueId full_rank = other;
+      if (graph_.value(other).shape.size() < rank) {
+        graph::Shape shape = graph_.value(other).shape;
+        shape.insert(shape.begin(), rank - shape.size(), 1);
+        full_rank = emit(OpKind::kReshape, {other}, graph::ShapeAttrs{shape}, node.module_path);
+      }
+      const ValueId moved = emit(OpKind::kPermute, {full_rank}, graph::PermuteAttrs{inverse(in.perm)}, node.module_path);
       std::vector<ValueId> inputs = side == 0 ? std::vector<ValueId>{in.source, moved} : std::vector<ValueId>{moved, in.source};
       make_virtual(node.output, emit(node.op, inputs, node.attrs, node.module_path), in.perm);
       return true;

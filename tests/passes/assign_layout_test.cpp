@@ -84,6 +84,19 @@ TEST(AssignLayout, AddWithChannelConstantPermutesTheConstant) {
   EXPECT_EQ(count_ops(nhwc, OpKind::kPermute), 3);   // input, constant, output
 }
 
+TEST(AssignLayout, LowerRankConstantIsPermutedToo) {
+  // A [C,1,1] layer scale (PoolFormer, EfficientFormer) keeps the residual stream NHWC.
+  Graph g;
+  Builder b(g);
+  ValueId x = b.input("input", {1, 3, 4, 4});
+  ValueId a = b.conv2d("c", x, 5, 1);
+  ValueId y = b.add(a, b.mul(b.conv2d("c1", a, 5, 1), b.parameter("scale", {5, 1, 1})));
+  b.output("y", b.conv2d("c2", y, 2, 1));
+  auto [nhwc, changed] = apply_and_compare(g, litevit::passes::assign_layout);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_ops(nhwc, OpKind::kPermute), 3);   // input, constant, output
+}
+
 TEST(AssignLayout, TokenReshapeAfterConvKeepsOnePermute) {
   // patch embedding: conv -> flatten -> transpose; the reshape needs the NCHW tensor
   Graph g;

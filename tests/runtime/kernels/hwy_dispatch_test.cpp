@@ -97,6 +97,7 @@ std::vector<std::pair<std::string, std::function<void(Builder&)>>> family_graphs
        }},
       {"permute", [](Builder& b) { b.output("y", b.permute(b.input("x", {2, 13, 10}), {0, 2, 1})); }},
       {"reduce_mean", [](Builder& b) { b.output("y", b.mean(b.input("x", {2, 4, 5, 83}), {1, 2}, false)); }},
+      {"reduce_mean", [](Builder& b) { b.output("y", b.mean(b.input("x", {2, 4, 5, 83}), {2, 3}, false)); }},
       {"interpolate",
        [](Builder& b) {
          b.output("y", channels_last_node(b.graph(), OpKind::kInterpolate, {b.input("x", {1, 5, 6, 19})},

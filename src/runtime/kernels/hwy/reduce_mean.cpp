@@ -1,10 +1,13 @@
-// Mean over a contiguous run of axes that leaves the last axis alone: the
-// NHWC global pool ([N,H,W,C] over {1,2}) and the token mean ([N,T,C] over
-// {1}). Viewed as [outer, count, inner], every output is the mean of one
-// column of a [count, inner] matrix, so the sums run down columns a vector of
-// adjacent outputs at a time, over contiguous rows. The sums are compensated
-// (Kahan): their fp32 error stays ~1 ulp however many rows (56x56 pools) are
-// added. Other axis sets run the reference kernel.
+// Mean over a contiguous run of axes. Viewed as [outer, count, inner]:
+// - inner > 1 (the run leaves the last axis alone: the NHWC global pool
+//   [N,H,W,C] over {1,2}, the token mean [N,T,C] over {1}): every output is
+//   the mean of one column of a [count, inner] matrix, so the sums run down
+//   columns a vector of adjacent outputs at a time, over contiguous rows;
+// - inner == 1 (the run ends at the last axis: an NCHW pool over {2,3}, a
+//   mean over tokens on the last axis): every output is the mean of one
+//   contiguous row, summed a vector at a time and across lanes in double.
+// The sums are compensated (Kahan): their fp32 error stays ~1 ulp however
+// many elements (56x56 pools) are added. Other axis sets run the reference kernel.
 #include <algorithm>
 #include <vector>
 
@@ -68,6 +71,26 @@ void ColumnMeans(const float* HWY_RESTRICT x, int64_t stride, int64_t count, int
   }
 }
 
+// y[r] = (1/count) sum_{k < count} x[r * count + k] for r < rows.
+void RowMeans(const float* HWY_RESTRICT x, int64_t count, int64_t rows, float* HWY_RESTRICT y) {
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(d));
+  HWY_ALIGN float sums[HWY_MAX_BYTES / sizeof(float)];
+  HWY_ALIGN float compensations[HWY_MAX_BYTES / sizeof(float)];
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * count;
+    CompensatedSum<decltype(d)> s(d);
+    int64_t k = 0;
+    for (; k + lanes <= count; k += lanes) s.Add(hn::LoadU(d, row + k));
+    if (k < count) s.Add(LoadFirst(d, row + k, static_cast<size_t>(count - k)));
+    hn::Store(s.sum, d, sums);
+    hn::Store(s.compensation, d, compensations);
+    double total = 0.0;
+    for (int64_t lane = 0; lane < lanes; ++lane) total += static_cast<double>(sums[lane]) - compensations[lane];
+    y[r] = static_cast<float>(total / static_cast<double>(count));
+  }
+}
+
 }  // namespace litevit::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -75,8 +98,12 @@ HWY_AFTER_NAMESPACE();
 namespace litevit::simd {
 namespace {
 HWY_EXPORT(ColumnMeans);
+HWY_EXPORT(RowMeans);
 void column_means(const float* x, int64_t stride, int64_t count, int64_t columns, float* y) {
   HWY_DYNAMIC_DISPATCH(ColumnMeans)(x, stride, count, columns, y);
+}
+void row_means(const float* x, int64_t count, int64_t rows, float* y) {
+  HWY_DYNAMIC_DISPATCH(RowMeans)(x, count, rows, y);
 }
 }  // namespace
 }  // namespace litevit::simd
@@ -91,13 +118,13 @@ struct ReduceSplit {
   int64_t outer = 1, count = 1, inner = 1;
 };
 
-// [outer, count, inner] when the reduced axes are one contiguous run that
-// does not include the last axis.
+// [outer, count, inner] when the reduced axes are one contiguous run
+// (inner is 1 when the run ends at the last axis).
 bool split_reduce(const graph::Shape& x, std::vector<int64_t> axes, ReduceSplit* split) {
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   if (axes.empty() || axes.back() - axes.front() + 1 != static_cast<int64_t>(axes.size()) ||
-      axes.back() >= static_cast<int64_t>(x.size()) - 1) {
+      axes.back() >= static_cast<int64_t>(x.size())) {
     return false;
   }
   for (size_t d = 0; d < x.size(); ++d) {
@@ -119,6 +146,12 @@ class ReduceMeanKernel final : public Kernel {
   explicit ReduceMeanKernel(const ReduceSplit& split) : split_(split) {}
   void run(const KernelContext& c) const override {
     const auto [outer, count, inner] = split_;
+    if (inner == 1) {
+      parallel_for(c.threads, outer, count, [&](int64_t begin, int64_t end) {
+        simd::row_means(c.in(0) + begin * count, count, end - begin, c.output + begin);
+      });
+      return;
+    }
     const int64_t blocks = (inner + kColumnBlock - 1) / kColumnBlock;
     parallel_for(c.threads, outer * blocks, count * std::min(inner, kColumnBlock), [&](int64_t begin, int64_t end) {
       for (int64_t item = begin; item < end; ++item) {
