@@ -5,23 +5,15 @@
 // (coatnet_micro and the extra_coatnet_* cases).
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
 #include <string>
-#include <vector>
 
 #include "litevit/litevit.h"
+#include "model_test_util.h"
 
 namespace {
 
 using litevit::Model;
-using Shape = std::vector<int64_t>;
-
-using litevit::testing_util::error_of;
-
-std::string config(const std::string& timm_name, const std::string& kwargs) {
-  return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";
-}
+using namespace litevit::testing_util;
 
 TEST(CoAtNet, ParamCountsMatchTimm) {
   struct Expected {
@@ -68,24 +60,19 @@ TEST(CoAtNet, KwargsOverlayTheCfg) {
   // coatnet_micro's kwargs (timm: 62,981 parameters), then with the paper head and rectangular size.
   const std::string micro = R"({"num_classes": 10, "img_size": 64, "embed_dim": [16, 24, 32, 48],
       "depths": [1, 1, 2, 1], "stem_width": [8, 16], "transformer_dim_head": 8})";
-  const litevit::ModelInfo info = Model::load(config("coatnet_0_rw_224", micro)).info({2, 3, 64, 64});
-  EXPECT_EQ(info.params, 62981);
-  EXPECT_EQ(info.outputs[0].shape, (Shape{2, 48, 2, 2}));
-  EXPECT_EQ(info.outputs[1].shape, (Shape{2, 10}));
-  EXPECT_EQ(Model::load(config("coatnet_0_rw_224", micro)).default_input_shape(2), (Shape{2, 3, 64, 64}));
+  expect_model(
+      {"coatnet_micro", variant_config("coatnet_0_rw_224", micro), {2, 3, 64, 64}, 62981, {2, 48, 2, 2}, {2, 10}});
+  EXPECT_EQ(Model::load(variant_config("coatnet_0_rw_224", micro)).default_input_shape(2), (Shape{2, 3, 64, 64}));
 
   const litevit::ModelInfo rect =
-      Model::load(config("coatnet_pico_rw_224", R"({"num_classes": 0, "img_size": [64, 96]})")).info({1, 3, 64, 96});
+      Model::load(variant_config("coatnet_pico_rw_224", R"({"num_classes": 0, "img_size": [64, 96]})"))
+          .info({1, 3, 64, 96});
   EXPECT_EQ(rect.outputs[0].shape, (Shape{1, 512, 2, 3}));
   EXPECT_EQ(rect.outputs[1].shape, (Shape{1, 512}));
 }
 
 TEST(CoAtNet, UnsupportedConfigNamesTheKwarg) {
-  struct Bad {
-    std::string kwargs;
-    std::string message;
-  };
-  const Bad bad[] = {
+  expect_kwarg_errors("coatnet_0_rw_224", {
       {R"({"conv_block_type": "convnext"})", "kwarg 'conv_block_type' 'convnext' is not supported"},
       {R"({"transformer_rel_pos_type": "bias_tf"})", "kwarg 'transformer_rel_pos_type' 'bias_tf' is not supported"},
       {R"({"transformer_act_layer": "gelu_tanh"})", "kwarg 'transformer_act_layer' 'gelu_tanh' is not supported"},
@@ -98,19 +85,13 @@ TEST(CoAtNet, UnsupportedConfigNamesTheKwarg) {
       {R"({"transformer_dim_head": 40})", "kwarg 'transformer_dim_head' 40 does not divide"},
       {R"({"conv_cfg": {}})", "unknown kwarg 'conv_cfg'"},
       {R"({"blocks": []})", "unknown kwarg 'blocks'"},
-  };
-  for (const Bad& b : bad) {
-    const std::string message = error_of([&] { Model::load(config("coatnet_0_rw_224", b.kwargs)).info({1, 3, 224, 224}); });
-    EXPECT_NE(message.find(b.message), std::string::npos) << b.kwargs << "\n  -> " << message;
-  }
+  }, {1, 3, 224, 224});
 }
 
 TEST(CoAtNet, InputSizeErrorsAreClear) {
-  std::string message = error_of([] { Model::load("coatnet_0_rw_224").info({1, 3, 256, 256}); });
-  EXPECT_NE(message.find("attends over a 16x16 map, but its relative position table is sized for 14x14 (from img_size 224x224)"), std::string::npos)
-      << message;
-  message = error_of([] { Model::load("coatnet_0_rw_224").info({1, 4, 224, 224}); });
-  EXPECT_NE(message.find("the model takes in_chans = 3"), std::string::npos) << message;
+  expect_error("coatnet_0_rw_224", {1, 3, 256, 256},
+               "attends over a 16x16 map, but its relative position table is sized for 14x14 (from img_size 224x224)");
+  expect_error("coatnet_0_rw_224", {1, 4, 224, 224}, "the model takes in_chans = 3");
 }
 
 }  // namespace

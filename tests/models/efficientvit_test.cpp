@@ -4,55 +4,32 @@
 // parity_test (efficientvit_micro, the extra_efficientvit_* cases, full/efficientvit_b0).
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
 #include <string>
-#include <vector>
 
 #include "litevit/litevit.h"
+#include "model_test_util.h"
 
 namespace {
 
 using litevit::Model;
-using Shape = std::vector<int64_t>;
-
-using litevit::testing_util::error_of;
-
-std::string config(const std::string& timm_name, const std::string& kwargs) {
-  return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";
-}
-
-struct Expected {
-  const char* what;
-  std::string spec;
-  Shape input;
-  int64_t params;   // timm: sum(p.numel() for p in model.parameters())
-  Shape features;
-  Shape logits;
-};
+using namespace litevit::testing_util;
 
 TEST(EfficientViT, MatchesTimmShapesAndSizes) {
-  const Expected cases[] = {
+  const ExpectedModel cases[] = {
       {"b0", "efficientvit_b0", {1, 3, 224, 224}, 3410008, {1, 128, 7, 7}, {1, 1000}},
       {"b1", "efficientvit_b1", {1, 3, 224, 224}, 9102024, {1, 256, 7, 7}, {1, 1000}},
       {"b2", "efficientvit_b2", {1, 3, 256, 256}, 24330712, {1, 384, 8, 8}, {1, 1000}},
       {"b3", "efficientvit_b3", {1, 3, 288, 288}, 48646056, {1, 512, 9, 9}, {1, 1000}},
       {"heads narrower than the width, odd maps",
-       config("efficientvit_b1", R"({"num_classes": 5, "widths": [8, 16, 24, 40, 48], "depths": [2, 1, 2, 1, 1],
+       variant_config("efficientvit_b1", R"({"num_classes": 5, "widths": [8, 16, 24, 40, 48], "depths": [2, 1, 2, 1, 1],
                                     "head_dim": 16, "head_widths": [32, 40]})"),
        {3, 3, 72, 56}, 100725, {3, 48, 3, 2}, {3, 5}},
       {"expand_ratio 1 (DSConv), no classifier",
-       config("efficientvit_b2", R"({"num_classes": 0, "widths": [8, 16, 16, 24, 32], "depths": [0, 2, 1, 1, 2],
+       variant_config("efficientvit_b2", R"({"num_classes": 0, "widths": [8, 16, 16, 24, 32], "depths": [0, 2, 1, 1, 2],
                                     "head_dim": 8, "expand_ratio": 1, "head_widths": [24, 32]})"),
        {1, 3, 48, 64}, 33120, {1, 32, 2, 2}, {1, 32}},
   };
-  for (const Expected& e : cases) {
-    const litevit::ModelInfo info = Model::load(e.spec).info(e.input);
-    EXPECT_EQ(info.params, e.params) << e.what;
-    ASSERT_EQ(info.outputs.size(), 2u) << e.what;
-    EXPECT_EQ(info.outputs[0].shape, e.features) << e.what;
-    EXPECT_EQ(info.outputs[1].shape, e.logits) << e.what;
-  }
+  for (const ExpectedModel& e : cases) ASSERT_NO_FATAL_FAILURE(expect_model(e));
 }
 
 TEST(EfficientViT, DefaultInputIs224) {
@@ -63,11 +40,7 @@ TEST(EfficientViT, DefaultInputIs224) {
 }
 
 TEST(EfficientViT, UnsupportedConfigNamesTheKwarg) {
-  struct Bad {
-    std::string kwargs;
-    std::string message;
-  };
-  const Bad bad[] = {
+  expect_kwarg_errors("efficientvit_b0", {
       {R"({"act_layer": "relu"})", "kwarg 'act_layer' 'relu' is not supported"},
       {R"({"norm_layer": "layernorm"})", "kwarg 'norm_layer' 'layernorm' is not supported"},
       {R"({"global_pool": "max"})", "kwarg 'global_pool' 'max' is not supported"},
@@ -77,17 +50,11 @@ TEST(EfficientViT, UnsupportedConfigNamesTheKwarg) {
       {R"({"head_dim": 0})", "kwarg 'head_dim' must be positive"},
       {R"({"head_dim": 256})", "head_dim 256 is wider than the 64 channels"},
       {R"({"embed_dim": 8})", "unknown kwarg 'embed_dim'"},
-  };
-  for (const Bad& b : bad) {
-    const std::string message =
-        error_of([&] { Model::load(config("efficientvit_b0", b.kwargs)).info({1, 3, 64, 64}); });
-    EXPECT_NE(message.find(b.message), std::string::npos) << b.kwargs << "\n  -> " << message;
-  }
+  }, {1, 3, 64, 64});
 }
 
 TEST(EfficientViT, WrongInputChannelsIsAnError) {
-  const std::string message = error_of([] { Model::load("efficientvit_b0").info({1, 1, 64, 64}); });
-  EXPECT_NE(message.find("the model takes in_chans = 3"), std::string::npos) << message;
+  expect_error("efficientvit_b0", {1, 1, 64, 64}, "the model takes in_chans = 3");
 }
 
 }  // namespace

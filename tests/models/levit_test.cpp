@@ -5,22 +5,16 @@
 // parity is in parity_test (levit_micro, extra_levit_*).
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "litevit/litevit.h"
+#include "model_test_util.h"
 
 namespace {
 
 using litevit::Model;
-using litevit::testing_util::error_of;
-using Shape = std::vector<int64_t>;
-
-std::string config(const std::string& timm_name, const std::string& kwargs) {
-  return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";
-}
+using namespace litevit::testing_util;
 
 TEST(LeViT, ParamCountsMatchTimm) {
   const std::pair<const char*, int64_t> variants[] = {
@@ -38,19 +32,16 @@ TEST(LeViT, ParamCountsMatchTimm) {
 
 TEST(LeViT, ShapesMatchTimm) {
   EXPECT_EQ(Model::load("levit_128s").default_input_shape(2), (Shape{2, 3, 224, 224}));
-  const litevit::ModelInfo rect =
-      Model::load(config("levit_192", R"({"img_size": [160, 128], "num_classes": 5})")).info({1, 3, 160, 128});
-  EXPECT_EQ(rect.params, 10177750);
-  ASSERT_EQ(rect.outputs.size(), 2u);
-  EXPECT_EQ(rect.outputs[0].shape, (Shape{1, 6, 384}));
-  EXPECT_EQ(rect.outputs[1].shape, (Shape{1, 5}));
+  ASSERT_NO_FATAL_FAILURE(expect_model({"rect",
+                                        variant_config("levit_192", R"({"img_size": [160, 128], "num_classes": 5})"),
+                                        {1, 3, 160, 128}, 10177750, {1, 6, 384}, {1, 5}}));
 
   const litevit::ModelInfo headless =
-      Model::load(config("levit_256d", R"({"img_size": 96, "num_classes": 0})")).info({1, 3, 96, 96});
+      Model::load(variant_config("levit_256d", R"({"img_size": 96, "num_classes": 0})")).info({1, 3, 96, 96});
   EXPECT_EQ(headless.params, 25689948);
   ASSERT_EQ(headless.outputs.size(), 2u);
   EXPECT_EQ(headless.outputs[1].shape, (Shape{1, 512}));
-  EXPECT_EQ(Model::load(config("levit_128s", R"({"num_classes": 0})")).info({1, 3, 224, 224}).params, 7005522);
+  EXPECT_EQ(Model::load(variant_config("levit_128s", R"({"num_classes": 0})")).info({1, 3, 224, 224}).params, 7005522);
   const litevit::ModelInfo conv = Model::load("levit_conv_192").info({2, 3, 224, 224});
   ASSERT_EQ(conv.outputs.size(), 2u);
   EXPECT_EQ(conv.outputs[0].shape, (Shape{2, 384, 4, 4}));   // NCHW in the conv layout
@@ -58,15 +49,13 @@ TEST(LeViT, ShapesMatchTimm) {
 }
 
 TEST(LeViT, InputMustMatchImgSize) {
-  const std::string message = error_of([] { Model::load("levit_128s").info({1, 3, 256, 256}); });
-  EXPECT_NE(message.find("gives a 16x16 token grid, the model is built for img_size 224x224"), std::string::npos)
-      << message;
+  expect_error("levit_128s", {1, 3, 256, 256}, "gives a 16x16 token grid, the model is built for img_size 224x224");
   // Sizes that round to the same grid are what timm accepts too.
   EXPECT_EQ(Model::load("levit_128s").info({1, 3, 209, 223}).outputs[0].shape, (Shape{1, 16, 384}));
 }
 
 TEST(LeViT, UnsupportedConfigNamesTheKwarg) {
-  const std::pair<std::string, std::string> bad[] = {
+  expect_kwarg_errors("levit_128s", {
       {R"({"stem_type": "s4"})", "kwarg 'stem_type' 's4' is not supported"},
       {R"({"down_op": ""})", "kwarg 'down_op' '' is not supported"},
       {R"({"act_layer": "mish"})", "kwarg 'act_layer' 'mish' is not supported"},
@@ -77,11 +66,7 @@ TEST(LeViT, UnsupportedConfigNamesTheKwarg) {
       {R"({"num_heads": [4, 6]})", "kwarg 'num_heads' has 2 entries, needs 1 or 3"},
       {R"({"stem_backbone": "resnet"})", "kwarg 'stem_backbone' is not supported"},
       {R"({"embed_dims": [128]})", "unknown kwarg 'embed_dims'"},
-  };
-  for (const auto& [kwargs, expected] : bad) {
-    const std::string message = error_of([&] { Model::load(config("levit_128s", kwargs)).info({1, 3, 224, 224}); });
-    EXPECT_NE(message.find(expected), std::string::npos) << kwargs << "\n  -> " << message;
-  }
+  }, {1, 3, 224, 224});
 }
 
 }  // namespace

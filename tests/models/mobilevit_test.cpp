@@ -4,33 +4,15 @@
 // parity_test (mobilevit_micro, mobilevit_micro_odd, full/mobilevit_xxs).
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
-#include <functional>
 #include <string>
-#include <vector>
 
 #include "litevit/litevit.h"
+#include "model_test_util.h"
 
 namespace {
 
 using litevit::Model;
-using Shape = std::vector<int64_t>;
-
-using litevit::testing_util::error_of;
-
-std::string config(const std::string& timm_name, const std::string& kwargs) {
-  return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";
-}
-
-struct Expected {
-  const char* what;
-  std::string spec;
-  Shape input;
-  int64_t params;   // timm: sum(p.numel() for p in model.parameters())
-  Shape features;
-  Shape logits;
-};
+using namespace litevit::testing_util;
 
 TEST(MobileViT, MatchesTimmShapesAndSizes) {
   const std::string custom_blocks = R"([
@@ -46,34 +28,30 @@ TEST(MobileViT, MatchesTimmShapesAndSizes) {
       "block_kwargs": {"bottle_in": true, "linear_out": true}},
      {"type": "mobilevit", "d": 1, "c": 40, "s": 2, "gs": 8, "br": 2.0,
       "block_kwargs": {"transformer_depth": 2, "patch_size": 3, "no_fusion": true}}]])";
-  const Expected cases[] = {
+  const ExpectedModel cases[] = {
       {"xs, non-square", "mobilevit_xs", {2, 3, 160, 192}, 2317848, {2, 384, 5, 6}, {2, 1000}},
       {"xxs, odd maps", "mobilevit_xxs", {1, 3, 97, 131}, 1272024, {1, 320, 4, 5}, {1, 1000}},
-      {"output_stride 16", config("mobilevit_xxs", R"({"output_stride": 16})"), {2, 3, 128, 96}, 1272024,
+      {"output_stride 16", variant_config("mobilevit_xxs", R"({"output_stride": 16})"), {2, 3, 128, 96}, 1272024,
        {2, 320, 8, 6}, {2, 1000}},
-      {"output_stride 8", config("mobilevit_xxs", R"({"output_stride": 8, "num_classes": 7})"), {1, 3, 96, 96},
+      {"output_stride 8", variant_config("mobilevit_xxs", R"({"output_stride": 8, "num_classes": 7})"), {1, 3, 96, 96},
        953271, {1, 320, 12, 12}, {1, 7}},
-      {"width_factor", config("mobilevit_xxs", R"({"width_factor": 0.75, "num_classes": 0})"), {1, 3, 64, 64},
+      {"width_factor", variant_config("mobilevit_xxs", R"({"width_factor": 0.75, "num_classes": 0})"), {1, 3, 64, 64},
        791076, {1, 240, 2, 2}, {1, 240}},
-      {"no pooling", config("mobilevit_xs", R"({"global_pool": "", "num_classes": 0})"), {1, 3, 64, 80}, 1932848,
-       {1, 384, 2, 3}, {1, 384, 2, 3}},
-      {"conv1x1 shortcuts", config("mobilevit_s", R"({"act_layer": "relu", "downsample": "conv1x1", "num_classes": 5})"),
+      {"no pooling", variant_config("mobilevit_xs", R"({"global_pool": "", "num_classes": 0})"), {1, 3, 64, 80},
+       1932848, {1, 384, 2, 3}, {1, 384, 2, 3}},
+      {"conv1x1 shortcuts",
+       variant_config("mobilevit_s", R"({"act_layer": "relu", "downsample": "conv1x1", "num_classes": 5})"),
        {1, 3, 64, 64}, 4983269, {1, 640, 2, 2}, {1, 5}},
       {"7x7 stem, no final conv",
-       config("mobilevit_xxs", R"({"act_layer": "gelu", "stem_chs": null, "stem_type": "7x7", "num_features": 0})"),
+       variant_config("mobilevit_xxs",
+                      R"({"act_layer": "gelu", "stem_chs": null, "stem_type": "7x7", "num_features": 0})"),
        {1, 3, 64, 64}, 1007704, {1, 80, 2, 2}, {1, 1000}},
       {"custom blocks",
-       config("mobilevit_xxs", R"({"num_classes": 10, "stem_chs": 12, "num_features": 48, "downsample": "conv1x1",
+       variant_config("mobilevit_xxs", R"({"num_classes": 10, "stem_chs": 12, "num_features": 48, "downsample": "conv1x1",
                                    "attn_layer": "se", "blocks": )" + custom_blocks + "}"),
        {1, 3, 70, 90}, 145094, {1, 48, 5, 6}, {1, 10}},
   };
-  for (const Expected& e : cases) {
-    const litevit::ModelInfo info = Model::load(e.spec).info(e.input);
-    EXPECT_EQ(info.params, e.params) << e.what;
-    ASSERT_EQ(info.outputs.size(), 2u) << e.what;
-    EXPECT_EQ(info.outputs[0].shape, e.features) << e.what;
-    EXPECT_EQ(info.outputs[1].shape, e.logits) << e.what;
-  }
+  for (const ExpectedModel& e : cases) ASSERT_NO_FATAL_FAILURE(expect_model(e));
 }
 
 TEST(MobileViT, DefaultInputIs256) {
@@ -81,11 +59,7 @@ TEST(MobileViT, DefaultInputIs256) {
 }
 
 TEST(MobileViT, UnsupportedConfigNamesTheKwarg) {
-  struct Bad {
-    std::string kwargs;
-    std::string message;
-  };
-  const Bad bad[] = {
+  expect_kwarg_errors("mobilevit_xxs", {
       {R"({"attn_layer": "se"})", "blocks[0]: kwarg 'attn_layer' 'se' is not supported"},
       {R"({"act_layer": "hard_swish"})", "kwarg 'act_layer' 'hard_swish' is not supported"},
       {R"({"norm_layer": "layernorm"})", "kwarg 'norm_layer' 'layernorm' is not supported"},
@@ -111,17 +85,11 @@ TEST(MobileViT, UnsupportedConfigNamesTheKwarg) {
       {R"({"blocks": [{"type": "mobilevit", "d": 1, "c": 8, "s": 2}]})",
        "blocks[0]: a 'mobilevit' block that starts a stage with stride 2 cannot fuse"},
       {R"({"blocks": [{"type": "bottle", "d": 1, "c": 8, "gs": 3}]})", "gs = 3 does not divide"},
-  };
-  for (const Bad& b : bad) {
-    const std::string message =
-        error_of([&] { Model::load(config("mobilevit_xxs", b.kwargs)).info({1, 3, 64, 64}); });
-    EXPECT_NE(message.find(b.message), std::string::npos) << b.kwargs << "\n  -> " << message;
-  }
+  }, {1, 3, 64, 64});
 }
 
 TEST(MobileViT, WrongInputChannelsIsAnError) {
-  const std::string message = error_of([] { Model::load("mobilevit_xxs").info({1, 4, 64, 64}); });
-  EXPECT_NE(message.find("the model takes in_chans = 3"), std::string::npos) << message;
+  expect_error("mobilevit_xxs", {1, 4, 64, 64}, "the model takes in_chans = 3");
 }
 
 }  // namespace

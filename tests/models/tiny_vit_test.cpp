@@ -5,22 +5,16 @@
 // (tiny_vit_micro, full/tiny_vit_5m_224, extra_tiny_vit_*).
 #include <gtest/gtest.h>
 
-#include "test_util.h"
-
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "litevit/litevit.h"
+#include "model_test_util.h"
 
 namespace {
 
 using litevit::Model;
-using litevit::testing_util::error_of;
-using Shape = std::vector<int64_t>;
-
-std::string config(const std::string& timm_name, const std::string& kwargs) {
-  return R"({"timm_name": ")" + timm_name + R"(", "kwargs": )" + kwargs + "}";
-}
+using namespace litevit::testing_util;
 
 TEST(TinyViT, ParamCountsMatchTimm) {
   const std::pair<const char*, int64_t> variants[] = {
@@ -42,23 +36,16 @@ TEST(TinyViT, DefaultInputFollowsTheWindows) {
 
 TEST(TinyViT, ShapesMatchTimm) {
   // Any input size: windows are zero-padded. No pooling: 1x1 conv classifier per position.
-  const litevit::ModelInfo conv_head =
-      Model::load(config("tiny_vit_5m_224", R"({"num_classes": 7, "global_pool": ""})")).info({1, 3, 64, 96});
-  EXPECT_EQ(conv_head.params, 5074011);
-  ASSERT_EQ(conv_head.outputs.size(), 2u);
-  EXPECT_EQ(conv_head.outputs[0].shape, (Shape{1, 320, 2, 3}));
-  EXPECT_EQ(conv_head.outputs[1].shape, (Shape{1, 7, 2, 3}));
-
-  const litevit::ModelInfo headless =
-      Model::load(config("tiny_vit_11m_224", R"({"num_classes": 0, "window_sizes": [5, 5, 5, 5]})")).info({1, 3, 100, 72});
-  EXPECT_EQ(headless.params, 10538900);
-  ASSERT_EQ(headless.outputs.size(), 2u);
-  EXPECT_EQ(headless.outputs[0].shape, (Shape{1, 448, 4, 3}));
-  EXPECT_EQ(headless.outputs[1].shape, (Shape{1, 448}));
+  ASSERT_NO_FATAL_FAILURE(expect_model({"conv head",
+                                        variant_config("tiny_vit_5m_224", R"({"num_classes": 7, "global_pool": ""})"),
+                                        {1, 3, 64, 96}, 5074011, {1, 320, 2, 3}, {1, 7, 2, 3}}));
+  expect_model({"headless",
+                variant_config("tiny_vit_11m_224", R"({"num_classes": 0, "window_sizes": [5, 5, 5, 5]})"),
+                {1, 3, 100, 72}, 10538900, {1, 448, 4, 3}, {1, 448}});
 }
 
 TEST(TinyViT, UnsupportedConfigNamesTheKwarg) {
-  const std::pair<std::string, std::string> bad[] = {
+  expect_kwarg_errors("tiny_vit_5m_224", {
       {R"({"global_pool": "max"})", "kwarg 'global_pool' 'max' is not supported"},
       {R"({"act_layer": "relu"})", "kwarg 'act_layer' 'relu' is not supported"},
       {R"({"embed_dims": [64, 128, 160]})", "kwarg 'embed_dims' has 3 entries, depths has 4"},
@@ -67,16 +54,11 @@ TEST(TinyViT, UnsupportedConfigNamesTheKwarg) {
       {R"({"window_sizes": [7, 0, 14, 7]})", "kwarg 'window_sizes' stage 1: must be positive"},
       {R"({"local_conv_size": 4})", "kwarg 'local_conv_size' must be odd"},
       {R"({"embed_dim": 64})", "unknown kwarg 'embed_dim'"},
-  };
-  for (const auto& [kwargs, expected] : bad) {
-    const std::string message = error_of([&] { Model::load(config("tiny_vit_5m_224", kwargs)).info({1, 3, 64, 64}); });
-    EXPECT_NE(message.find(expected), std::string::npos) << kwargs << "\n  -> " << message;
-  }
+  }, {1, 3, 64, 64});
 }
 
 TEST(TinyViT, WrongInputChannelsIsAnError) {
-  const std::string message = error_of([] { Model::load("tiny_vit_5m_224").info({1, 1, 64, 64}); });
-  EXPECT_NE(message.find("the model takes in_chans = 3"), std::string::npos) << message;
+  expect_error("tiny_vit_5m_224", {1, 1, 64, 64}, "the model takes in_chans = 3");
 }
 
 }  // namespace
