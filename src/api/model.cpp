@@ -16,6 +16,7 @@
 #include "models/registry.h"
 #include "passes/pipeline.h"
 #include "runtime/bind_weights.h"
+#include "runtime/fold_constants.h"
 #include "runtime/plan.h"
 #include "runtime/system.h"
 
@@ -57,10 +58,13 @@ struct Model::Impl {
   // Binds the loaded weights (random ones when none are loaded), runs the
   // passes and picks kernels. Binding comes first, against the graph as
   // built, so the key check sees every parameter whatever the passes remove,
-  // and the passes see the data they fold.
+  // and the passes see the data they fold. Weight-only nodes are folded
+  // before the passes too, so a reshaped or gathered parameter (a [C,1,1]
+  // layer scale, a relative-position bias) is a constant to them.
   std::shared_ptr<const runtime::Plan> compile(graph::Graph graph, runtime::WeightMap* cache) const {
     if (weights_file) runtime::bind_weights(graph, *weights_file, cache);
     else runtime::bind_random_weights(graph, random_seed);
+    runtime::fold_constants(graph);
     passes::run_passes(graph, pass_options());
     return std::make_shared<const runtime::Plan>(std::move(graph), compile_options());
   }
