@@ -1,4 +1,4 @@
-// litevit run MODEL --weights W --input IN --output OUT: runs tensor `input`
+// litevit run MODEL --weights W --input IN [--output OUT] [--check REF]: runs tensor `input`
 // ([N,C,H,W] fp32) of IN and writes the model's outputs ("features",
 // "logits") to OUT, both safetensors files. --check REF compares each output
 // with the tensor of the same name in REF (a reference case's io.safetensors):
@@ -49,20 +49,23 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--weights", args->weights, "Weights: a safetensors state_dict with timm's keys")->required();
   cmd->add_option("--input", args->input, "safetensors file holding the input tensor")->required();
   cmd->add_option("--input-name", args->input_name, "Name of the input tensor in --input")->capture_default_str();
-  cmd->add_option("--output", args->output, "safetensors file to write the outputs to")->required();
+  cmd->add_option("--output", args->output, "safetensors file to write the outputs to (needed unless --check)");
   cmd->add_option("--check", args->check, "Compare the outputs with the same-named tensors of this file");
   cmd->add_option("--tolerance", args->tolerance, "Largest relative error --check accepts")->capture_default_str();
   cmd->add_flag("--reference", args->reference, "Run every op on its reference kernel");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
   cmd->add_flag("--verbose", args->verbose, "Log graph passes");
   return [args] {
+    if (args->output.empty() && args->check.empty()) {
+      throw Error("run: nothing to do with the outputs: give --output FILE to write them, or --check REF to compare them");
+    }
     Model model = Model::load(args->model, {.reference_kernels = args->reference,
                                             .disabled_passes = args->disabled_passes,
                                             .verbose = args->verbose});
     model.load_weights(args->weights);
     const Tensor input = load_tensor(args->input, args->input_name);
     const auto outputs = model.run(input);
-    save_tensors(args->output, outputs);
+    if (!args->output.empty()) save_tensors(args->output, outputs);
     if (!args->check.empty()) check_outputs(outputs, args->check, args->tolerance);
   };
 }

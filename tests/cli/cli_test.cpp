@@ -41,6 +41,20 @@ TEST(Cli, RunWritesFeaturesAndLogits) {
   }
 }
 
+TEST(Cli, RunCheckWithoutOutput) {
+  const std::string io = data("vit_micro", "io.safetensors");
+  const Result r = litevit_cli("run " + data("vit_micro", "case.json") + " --weights " +
+                               data("vit_micro", "weights.safetensors") + " --input " + io + " --check " + io);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("logits: max|out - ref| / max|ref| = "), std::string::npos) << r.out;
+}
+
+TEST(Cli, RunWithNeitherOutputNorCheck) {
+  const Result r = litevit_cli("run " + data("vit_micro", "case.json") + " --weights " +
+                               data("vit_micro", "weights.safetensors") + " --input " + data("vit_micro", "io.safetensors"));
+  expect_one_line_error(r, "give --output FILE to write them, or --check REF to compare them");
+}
+
 TEST(Cli, WrongInputShape) {
   const Result r = litevit_cli("run " + run_args(data("deit_micro", "case.json"), data("deit_micro", "weights.safetensors"),
                                                  data("vit_micro", "io.safetensors")));
