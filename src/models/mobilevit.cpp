@@ -295,17 +295,31 @@ void read_patch_size(KwargsReader& r, int64_t& patch_h, int64_t& patch_w) {
   if (patch_h <= 0 || patch_w <= 0) r.fail("patch_size", fmt::format("must be positive, got {}", v->dump()));
 }
 
+// timm None (absent or null): the block derives it from its input width.
+void read_transformer_dim(KwargsReader& r, std::optional<int64_t>& transformer_dim) {
+  const json* v = r.raw("transformer_dim");
+  if (v == nullptr || v->is_null()) return;
+  int64_t dim = 0;
+  r.read("transformer_dim", dim);
+  if (dim <= 0) r.fail("transformer_dim", fmt::format("must be positive, got {}", dim));
+  transformer_dim = dim;
+}
+
+// The checks the v1 and v2 blocks' kwargs share.
+void check_block_kwargs(const KwargsReader& r, int64_t kernel_size, int64_t transformer_depth, double mlp_ratio) {
+  if (kernel_size <= 0 || kernel_size % 2 == 0) {
+    r.fail("kernel_size", fmt::format("must be a positive odd number, got {}", kernel_size));
+  }
+  if (transformer_depth < 0) r.fail("transformer_depth", "must not be negative");
+  if (!(mlp_ratio > 0.0)) r.fail("mlp_ratio", fmt::format("must be positive, got {}", mlp_ratio));
+}
+
 MobileVitKwargs parse_mobilevit_kwargs(const json& j, const std::string& context) {
   MobileVitKwargs k;
   KwargsReader r(j, context);
   r.read("kernel_size", k.kernel_size);
   r.read("mlp_ratio", k.mlp_ratio);
-  if (const json* v = r.raw("transformer_dim"); v != nullptr && !v->is_null()) {
-    int64_t dim = 0;
-    r.read("transformer_dim", dim);
-    if (dim <= 0) r.fail("transformer_dim", fmt::format("must be positive, got {}", dim));
-    k.transformer_dim = dim;
-  }
+  read_transformer_dim(r, k.transformer_dim);
   r.read("transformer_depth", k.transformer_depth);
   read_patch_size(r, k.patch_h, k.patch_w);
   r.read("num_heads", k.num_heads);
@@ -315,12 +329,8 @@ MobileVitKwargs parse_mobilevit_kwargs(const json& j, const std::string& context
   }
   r.ignore({"attn_drop", "drop", "drop_path_rate"});   // dropout rates
   r.finish();
-  if (k.kernel_size <= 0 || k.kernel_size % 2 == 0) {
-    r.fail("kernel_size", fmt::format("must be a positive odd number, got {}", k.kernel_size));
-  }
-  if (k.transformer_depth < 0) r.fail("transformer_depth", "must not be negative");
+  check_block_kwargs(r, k.kernel_size, k.transformer_depth, k.mlp_ratio);
   if (k.num_heads <= 0) r.fail("num_heads", fmt::format("must be positive, got {}", k.num_heads));
-  if (!(k.mlp_ratio > 0.0)) r.fail("mlp_ratio", fmt::format("must be positive, got {}", k.mlp_ratio));
   return k;
 }
 
@@ -329,12 +339,7 @@ MobileVitV2Kwargs parse_mobilevit2_kwargs(const json& j, const std::string& cont
   KwargsReader r(j, context);
   r.read("kernel_size", k.kernel_size);
   r.read("mlp_ratio", k.mlp_ratio);
-  if (const json* v = r.raw("transformer_dim"); v != nullptr && !v->is_null()) {
-    int64_t dim = 0;
-    r.read("transformer_dim", dim);
-    if (dim <= 0) r.fail("transformer_dim", fmt::format("must be positive, got {}", dim));
-    k.transformer_dim = dim;
-  }
+  read_transformer_dim(r, k.transformer_dim);
   r.read("transformer_depth", k.transformer_depth);
   read_patch_size(r, k.patch_h, k.patch_w);
   if (r.raw("transformer_norm_layer") != nullptr) {
@@ -342,11 +347,7 @@ MobileVitV2Kwargs parse_mobilevit2_kwargs(const json& j, const std::string& cont
   }
   r.ignore({"attn_drop", "drop", "drop_path_rate"});   // dropout rates
   r.finish();
-  if (k.kernel_size <= 0 || k.kernel_size % 2 == 0) {
-    r.fail("kernel_size", fmt::format("must be a positive odd number, got {}", k.kernel_size));
-  }
-  if (k.transformer_depth < 0) r.fail("transformer_depth", "must not be negative");
-  if (!(k.mlp_ratio > 0.0)) r.fail("mlp_ratio", fmt::format("must be positive, got {}", k.mlp_ratio));
+  check_block_kwargs(r, k.kernel_size, k.transformer_depth, k.mlp_ratio);
   return k;
 }
 
