@@ -1,6 +1,8 @@
 // Elementwise unary ops: gelu (exact erf form), silu, sigmoid, relu, relu6,
 // hard_sigmoid, hard_swish, scale. Each is one pass over contiguous memory;
-// gelu, silu and sigmoid use math-inl.h.
+// gelu, silu and sigmoid use math-inl.h. Also apply_epilogue: the same
+// activations plus a residual add, in place, for the oneDNN kernels that run
+// an epilogue after their primitive rather than as its post-ops.
 #include "runtime/kernels/hwy/common.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -75,6 +77,44 @@ struct ScaleOp {
   HWY_INLINE V operator()(D d, V x) const { return hn::Mul(x, hn::Set(d, alpha)); }
 };
 
+// y[i] = op(d, y[i]) + r[i] (r may be null: no add) for i < n.
+template <class Op>
+HWY_INLINE void EpilogueLoop(float* y, const float* r, int64_t n, const Op& op) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d);
+  const auto count = static_cast<size_t>(n);
+  size_t i = 0;
+  if (r == nullptr) {
+    for (; i + lanes <= count; i += lanes) hn::StoreU(op(d, hn::LoadU(d, y + i)), d, y + i);
+    if (i < count) StoreFirst(op(d, LoadFirst(d, y + i, count - i)), d, y + i, count - i);
+    return;
+  }
+  for (; i + lanes <= count; i += lanes) {
+    hn::StoreU(hn::Add(op(d, hn::LoadU(d, y + i)), hn::LoadU(d, r + i)), d, y + i);
+  }
+  if (i < count) {
+    const size_t rest = count - i;
+    StoreFirst(hn::Add(op(d, LoadFirst(d, y + i, rest)), LoadFirst(d, r + i, rest)), d, y + i, rest);
+  }
+}
+
+struct IdentityOp {
+  template <class D, class V>
+  HWY_INLINE V operator()(D, V x) const { return x; }
+};
+
+void EpilogueN(float* y, const float* r, int64_t n, graph::Activation act) {
+  switch (act) {
+    case graph::Activation::kNone: EpilogueLoop(y, r, n, IdentityOp{}); return;
+    case graph::Activation::kRelu: EpilogueLoop(y, r, n, ReluOp{}); return;
+    case graph::Activation::kGelu: EpilogueLoop(y, r, n, GeluOp{}); return;
+    case graph::Activation::kSilu: EpilogueLoop(y, r, n, SiluOp{}); return;
+    case graph::Activation::kSigmoid: EpilogueLoop(y, r, n, SigmoidOp{}); return;
+    case graph::Activation::kHardSwish: EpilogueLoop(y, r, n, HardSwishOp{}); return;
+    case graph::Activation::kRelu6: EpilogueLoop(y, r, n, Relu6Op{}); return;
+  }
+}
+
 void GeluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, GeluOp{}); }
 void SiluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, SiluOp{}); }
 void ReluN(const float* x, float* y, int64_t n) { UnaryLoop(x, y, n, ReluOp{}); }
@@ -90,6 +130,7 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace litevit::simd {
 namespace {
+HWY_EXPORT(EpilogueN);
 HWY_EXPORT(GeluN);
 HWY_EXPORT(SiluN);
 HWY_EXPORT(ReluN);
@@ -98,6 +139,9 @@ HWY_EXPORT(SigmoidN);
 HWY_EXPORT(Relu6N);
 HWY_EXPORT(HardSigmoidN);
 HWY_EXPORT(HardSwishN);
+void epilogue(float* y, const float* r, int64_t n, graph::Activation act) {
+  HWY_DYNAMIC_DISPATCH(EpilogueN)(y, r, n, act);
+}
 void gelu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(GeluN)(x, y, n); }
 void silu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(SiluN)(x, y, n); }
 void relu(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(ReluN)(x, y, n); }
@@ -110,6 +154,17 @@ void hard_swish(const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(Hard
 }  // namespace litevit::simd
 
 namespace litevit::runtime::hwy {
+
+void apply_epilogue(graph::Activation act, float* y, const float* residual, int64_t count, int threads) {
+  const int64_t cost = act == graph::Activation::kNone || act == graph::Activation::kRelu ||
+                               act == graph::Activation::kRelu6 || act == graph::Activation::kHardSwish
+                           ? 2
+                           : 4;
+  parallel_for(threads, count, cost, [&](int64_t begin, int64_t end) {
+    simd::epilogue(y + begin, residual == nullptr ? nullptr : residual + begin, end - begin, act);
+  });
+}
+
 namespace {
 
 bool supports_any(const graph::Graph&, const graph::Node&) { return true; }

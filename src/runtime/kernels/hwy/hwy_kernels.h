@@ -3,6 +3,7 @@
 
 #include <span>
 
+#include "graph/graph.h"
 #include "runtime/kernels/registry.h"
 
 namespace litevit::runtime::hwy {
@@ -12,5 +13,10 @@ std::span<const FastKernel* const> kernels();
 // The SIMD target Highway's dynamic dispatch picked on this CPU ("AVX3",
 // "AVX2", ...): the instruction set these kernels run with.
 const char* simd_target_name();
+
+// y = act(y) + residual (residual may be null), in place over `count` floats
+// on up to `threads` threads. For oneDNN kernels that apply (part of) their
+// epilogue after the primitive instead of as post-ops (onednn/common.h).
+void apply_epilogue(graph::Activation act, float* y, const float* residual, int64_t count, int threads);
 
 }  // namespace litevit::runtime::hwy

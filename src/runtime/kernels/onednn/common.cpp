@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "litevit/error.h"
+#include "runtime/kernels/hwy/hwy_kernels.h"
 
 namespace litevit::runtime::onednn {
 
@@ -54,6 +55,12 @@ dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp
   return ops;
 }
 
+bool activation_after_primitive(graph::Activation act, std::string_view impl) {
+  const bool transcendental = act == graph::Activation::kGelu || act == graph::Activation::kSilu ||
+                              act == graph::Activation::kSigmoid;
+  return transcendental && impl.find("avx512") == std::string_view::npos;
+}
+
 int residual_arg(const graph::Epilogue& epilogue) {
   const int index = epilogue.act == graph::Activation::kNone ? 0 : 1;   // position in the post-op chain
   return DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1;
@@ -89,6 +96,17 @@ dnnl::primitive_attr base_attr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   return attr;
+}
+
+const float* PrimitiveKernel::keep_residual(const float* residual, const float* output, size_t count,
+                                            std::vector<float>& saved) {
+  if (residual != output) return residual;
+  saved.assign(residual, residual + count);
+  return saved.data();
+}
+
+void PrimitiveKernel::apply_after(graph::Activation act, float* output, const float* residual, size_t count) const {
+  hwy::apply_epilogue(act, output, residual, static_cast<int64_t>(count), threads_);
 }
 
 void PrimitiveKernel::set_primitive(const dnnl::primitive_desc& pd) {

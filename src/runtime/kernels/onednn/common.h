@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 #include <unordered_map>
 
 #include "runtime/kernels/registry.h"
@@ -45,6 +47,16 @@ enum class ResidualPostOp {
   kAfter,       // no post-op: the kernel adds the residual itself after the primitive ran
 };
 
+// Whether a kernel whose primitive oneDNN implements as `impl` should apply
+// activation `act` itself after the primitive (hwy::apply_epilogue) instead of
+// as a post-op. On oneDNN 2.6's AVX2 kernels (jit:avx2, jit_1x1:avx2,
+// jit_dw:avx2, gemm:jit) the gelu_erf, swish and logistic post-ops cost
+// 2-3x our Highway pass: a 16->32 1x1 conv on 128x128 took 0.20 ms plain and
+// 0.60 ms with swish, DeiT's fc1 0.82 ms plain and 1.02 ms with gelu (1
+// thread, EPYC AVX2). On AVX-512 implementations they stay post-ops. The
+// residual add must follow the activation, so it moves after the primitive too.
+bool activation_after_primitive(graph::Activation act, std::string_view impl);
+
 // Post-ops for y = act(op(x)) then + residual: the activation first, the
 // residual last. `dst` is the primitive's destination descriptor.
 dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp residual,
@@ -74,6 +86,14 @@ class PrimitiveKernel : public Kernel {
   const char* name() const override { return name_; }
   // oneDNN's implementation name ("brg:avx512_core", "brdgmm_dw:avx512_core", ...).
   const std::string& implementation() const { return implementation_; }
+
+ protected:
+  // The residual as run() must read it after the primitive wrote `output`:
+  // itself, or a copy in `saved` when the output is written in place of it.
+  static const float* keep_residual(const float* residual, const float* output, size_t count,
+                                    std::vector<float>& saved);
+  // output = act(output) + residual (residual may be null) on this kernel's threads.
+  void apply_after(graph::Activation act, float* output, const float* residual, size_t count) const;
 
  protected:
   PrimitiveKernel(const char* name, int threads) : name_(name), threads_(threads) {}

@@ -14,6 +14,9 @@
 // the kernel adds the residual itself: oneDNN 2.6's gemm convolution on AVX2
 // computes a grouped NHWC conv with activation + binary add wrongly (errors of
 // 30% seen on 8->16 channels in 8 groups), and with sum it is ref:any.
+// On AVX2 implementations a gelu/silu/sigmoid activation is applied by the
+// kernel after the primitive as well (activation_after_primitive, common.h),
+// and with it the residual.
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -75,11 +78,17 @@ class Conv2dKernel final : public PrimitiveKernel {
                                                     dst_md_, strides, dilates, padding, padding);
     auto make_pd = [&](ResidualPostOp residual) {
       dnnl::primitive_attr attr = base_attr();
-      attr.set_post_ops(epilogue_post_ops(epilogue_, residual, dst_md_));
+      attr.set_post_ops(epilogue_post_ops(fused_, residual, dst_md_));
       return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
     };
+    fused_ = epilogue_;
     auto pd = make_pd(residual_);
-    if (epilogue_.residual && is_reference_implementation(pd)) {
+    if (activation_after_primitive(epilogue_.act, pd.impl_info_str())) {
+      fused_.act = graph::Activation::kNone;
+      if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
+      pd = make_pd(residual_);
+    }
+    if (epilogue_.residual && residual_ != ResidualPostOp::kAfter && is_reference_implementation(pd)) {
       auto binary_pd = make_pd(ResidualPostOp::kBinaryAdd);
       const bool gemm = std::string_view(binary_pd.impl_info_str()).find("gemm") != std::string_view::npos;
       residual_ = is_reference_implementation(binary_pd) || gemm ? ResidualPostOp::kAfter : ResidualPostOp::kBinaryAdd;
@@ -90,15 +99,13 @@ class Conv2dKernel final : public PrimitiveKernel {
   }
 
   void run(const KernelContext& c) const override {
+    const size_t count = output_bytes_ / sizeof(float);
     const float* residual = epilogue_.residual ? c.inputs.back().data : nullptr;
     if (residual != nullptr && residual_ == ResidualPostOp::kSum && residual != c.output) {
       std::memcpy(c.output, residual, output_bytes_);
     }
     std::vector<float> saved;   // a residual the primitive would overwrite (output in place of it)
-    if (residual != nullptr && residual_ == ResidualPostOp::kAfter && residual == c.output) {
-      saved.assign(residual, residual + output_bytes_ / sizeof(float));
-      residual = saved.data();
-    }
+    if (residual != nullptr && residual_ == ResidualPostOp::kAfter) residual = keep_residual(residual, c.output, count, saved);
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, wrap(src_md_, c.in(0))},
         {DNNL_ARG_WEIGHTS, weights_},
@@ -106,17 +113,18 @@ class Conv2dKernel final : public PrimitiveKernel {
     };
     if (has_bias_) args.emplace(DNNL_ARG_BIAS, wrap(bias_md_, c.in(2)));
     if (residual != nullptr && residual_ == ResidualPostOp::kBinaryAdd) {
-      args.emplace(residual_arg(epilogue_), wrap(dst_md_, residual));
+      args.emplace(residual_arg(fused_), wrap(dst_md_, residual));
     }
     execute(c.node, args);
-    if (residual != nullptr && residual_ == ResidualPostOp::kAfter) {
-      const size_t count = output_bytes_ / sizeof(float);
-      for (size_t i = 0; i < count; ++i) c.output[i] += residual[i];
+    const float* residual_after = residual_ == ResidualPostOp::kAfter ? residual : nullptr;
+    if (fused_.act != epilogue_.act || residual_after != nullptr) {
+      apply_after(fused_.act == epilogue_.act ? graph::Activation::kNone : epilogue_.act, c.output, residual_after, count);
     }
   }
 
  private:
   graph::Epilogue epilogue_;
+  graph::Epilogue fused_;   // the part of epilogue_ given to oneDNN as post-ops
   ResidualPostOp residual_ = ResidualPostOp::kSum;
   bool has_bias_ = false;
   size_t output_bytes_ = 0;
