@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runtime/kernel_test_util.h"
+#include "runtime/kernels/onednn/common.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
 #include "runtime/kernels/registry.h"
 
@@ -93,6 +94,21 @@ TEST(linear_onednn, NotChosenForNonConstantWeight) {
   g.add_node(std::move(node));
   b.output("y", y);
   EXPECT_EQ(compare_fast_to_reference(g, 2).fast_kernels, std::vector<std::string>{"linear_reference"});
+}
+
+// Which activations a oneDNN kernel applies itself after the primitive: the
+// transcendental ones, and only on implementations without AVX-512.
+TEST(onednn_common, ActivationAfterPrimitiveOnlyTranscendentalOffAvx512) {
+  using litevit::runtime::onednn::activation_after_primitive;
+  for (Activation act : {kGelu, kSilu, kSigmoid}) {
+    EXPECT_TRUE(activation_after_primitive(act, "gemm:jit")) << activation_name(act);
+    EXPECT_TRUE(activation_after_primitive(act, "jit_1x1:avx2")) << activation_name(act);
+    EXPECT_FALSE(activation_after_primitive(act, "brg:avx512_core")) << activation_name(act);
+    EXPECT_FALSE(activation_after_primitive(act, "brgconv:avx512_core_amx")) << activation_name(act);
+  }
+  for (Activation act : {kNone, kRelu, kHardSwish, kRelu6}) {
+    EXPECT_FALSE(activation_after_primitive(act, "jit:avx2")) << activation_name(act);
+  }
 }
 
 // One plan run from two threads at once (plans of 1 and 2 OpenMP threads):
