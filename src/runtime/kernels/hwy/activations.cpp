@@ -44,8 +44,8 @@ struct ReluOp {
   HWY_INLINE V operator()(D d, V x) const { return hn::Max(x, hn::Zero(d)); }
 };
 struct SigmoidOp {
-  // 1 / (1 + exp(-x)); FastExp saturates at x < -89 (result ~1e-39 instead of
-  // a denormal) and underflows to 0 for x > 104, where the result is exactly 1.
+  // 1 / (1 + exp(-x)); FastExp saturates for x < -88.4 (result ~1e-39 instead
+  // of a denormal) and is 0 for x > 87.3 (104 on AVX-512), where the result is 1.
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
     const V one = hn::Set(d, 1.0f);
