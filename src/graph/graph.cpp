@@ -119,6 +119,11 @@ int64_t node_macs(const Graph& graph, const Node& node) {
       return shape_numel(out) * graph.value(node.inputs[1]).shape[1];
     case OpKind::kMatMul:
       return shape_numel(out) * graph.value(node.inputs[0]).shape.back();
+    case OpKind::kAttention: {   // the two matmuls it replaces: q k^T and p v
+      const Shape& q = graph.value(node.inputs[0]).shape;
+      const int64_t keys = graph.value(node.inputs[1]).shape.end()[-2];
+      return shape_numel(q) / q.back() * keys * (q.back() + out.back());
+    }
     default:
       return 0;
   }

@@ -40,6 +40,8 @@ enum class OpKind : uint8_t {
   kPool2d,       // NCHW average or max pooling (torch AvgPool2d / MaxPool2d semantics)
   kPad,          // constant padding, per axis (before, after)
   kIndexSelect,  // x, indices[K] (a constant) -> x with `axis` replaced by x[..., indices, ...]
+  kAttention,    // q[...,N,D], k[...,M,D], v[...,M,Dv] -> softmax(alpha q k^T, last axis) v [...,N,Dv];
+                 // leading dims equal. Made by the fuse_attention pass (ScaleAttrs: alpha)
   kCount
 };
 
@@ -47,7 +49,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(OpKind::kCount)> kOpN
     "conv2d", "batch_norm", "linear", "layer_norm", "matmul", "softmax", "gelu",
     "silu",   "relu",       "add",    "mul",        "scale",  "reshape", "permute",
     "concat", "slice",      "expand", "reduce_mean", "interpolate", "sigmoid", "hard_sigmoid",
-    "hard_swish", "relu6", "sub", "div", "group_norm", "pool2d", "pad", "index_select",
+    "hard_swish", "relu6", "sub", "div", "group_norm", "pool2d", "pad", "index_select", "attention",
 };
 static_assert(kOpNames.size() == static_cast<size_t>(OpKind::kCount),
               "every OpKind needs a name");

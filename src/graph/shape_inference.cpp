@@ -147,6 +147,22 @@ Shape infer(const Graph& graph, const Node& node) {
       out.back() = transpose_b ? b[b.size() - 2] : b.back();
       return out;
     }
+    case OpKind::kAttention: {
+      expect_inputs(node, 3, 3);
+      const Shape& q = in(0);
+      const Shape& k = in(1);
+      const Shape& v = in(2);
+      const size_t rank = q.size();
+      if (rank < 2 || k.size() != rank || v.size() != rank || q.back() != k.back() ||
+          k[rank - 2] != v[rank - 2] || !std::equal(q.begin(), q.end() - 2, k.begin()) ||
+          !std::equal(q.begin(), q.end() - 2, v.begin())) {
+        fail(node, fmt::format("attention needs q [...,N,D], k [...,M,D], v [...,M,Dv]; got {}, {}, {}",
+                               shape_str(q), shape_str(k), shape_str(v)));
+      }
+      Shape out = q;
+      out.back() = v.back();
+      return out;
+    }
     case OpKind::kSoftmax: {
       expect_inputs(node, 1, 1);
       const auto axis = std::get<AxisAttrs>(node.attrs).axis;

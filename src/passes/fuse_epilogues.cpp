@@ -12,21 +12,6 @@ using graph::ValueId;
 
 bool has_epilogue(OpKind op) { return op == OpKind::kConv2d || op == OpKind::kLinear || op == OpKind::kMatMul; }
 
-// Index of the node producing `v` if only one node reads `v` and it is not a graph output.
-int32_t sole_producer(const Graph& graph, const std::vector<int>& uses, ValueId v) {
-  if (uses[static_cast<size_t>(v)] != 1 || is_graph_output(graph, v)) return -1;
-  return graph.value(v).producer;
-}
-
-// Rebuilds the node list without the nodes marked removed.
-void drop_nodes(Graph& graph, std::vector<Node> nodes, const std::vector<bool>& removed) {
-  std::vector<Node> kept;
-  for (size_t n = 0; n < nodes.size(); ++n) {
-    if (!removed[n]) kept.push_back(std::move(nodes[n]));
-  }
-  graph.replace_nodes(std::move(kept));
-}
-
 graph::Activation activation_of(OpKind op) {
   switch (op) {
     case OpKind::kGelu: return graph::Activation::kGelu;

@@ -28,4 +28,17 @@ const graph::Node* producer_of(const graph::Graph& graph, graph::ValueId id) {
   return v.kind == graph::ValueKind::kNodeOutput && v.producer >= 0 ? &graph.node(v.producer) : nullptr;
 }
 
+int32_t sole_producer(const graph::Graph& graph, const std::vector<int>& uses, graph::ValueId v) {
+  if (uses[static_cast<size_t>(v)] != 1 || is_graph_output(graph, v)) return -1;
+  return graph.value(v).producer;
+}
+
+void drop_nodes(graph::Graph& graph, std::vector<graph::Node> nodes, const std::vector<bool>& removed) {
+  std::vector<graph::Node> kept;
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    if (!removed[n]) kept.push_back(std::move(nodes[n]));
+  }
+  graph.replace_nodes(std::move(kept));
+}
+
 }  // namespace litevit::passes

@@ -1,4 +1,5 @@
-// Small read-only questions passes ask about a graph.
+// Small questions passes ask about a graph, and the one edit the fusing
+// passes share (drop_nodes).
 #pragma once
 
 #include <vector>
@@ -17,5 +18,12 @@ bool has_data(const graph::Graph& graph, graph::ValueId id);
 
 // The node producing `id`, or nullptr for inputs, parameters and constants.
 const graph::Node* producer_of(const graph::Graph& graph, graph::ValueId id);
+
+// Index of the node producing `v` if only one node reads `v` (`uses` from
+// use_counts) and it is not a graph output; else -1.
+int32_t sole_producer(const graph::Graph& graph, const std::vector<int>& uses, graph::ValueId v);
+
+// Replaces the graph's nodes by `nodes` without those marked removed.
+void drop_nodes(graph::Graph& graph, std::vector<graph::Node> nodes, const std::vector<bool>& removed);
 
 }  // namespace litevit::passes

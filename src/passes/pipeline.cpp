@@ -9,6 +9,7 @@
 #include "passes/assign_layout.h"
 #include "passes/eliminate_dead_nodes.h"
 #include "passes/fold_batchnorm.h"
+#include "passes/fuse_attention.h"
 #include "passes/fuse_data_movement.h"
 #include "passes/fuse_epilogues.h"
 
@@ -30,6 +31,8 @@ constexpr Pass kPasses[] = {
     {"assign_layout", assign_layout},
     // After the layout: the permutes it left next to reshapes merge with the model's own.
     {"fuse_data_movement", fuse_data_movement},
+    // After the layout and before the epilogue fusions, which would give its matmuls epilogues.
+    {"fuse_attention", fuse_attention},
     // After the layout: activations that followed a permuted conv now follow the conv itself.
     {"fuse_activation", fuse_activation},
     // After fuse_activation: the epilogue applies the activation before the residual.

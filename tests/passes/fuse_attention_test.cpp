@@ -1,0 +1,91 @@
+// fuse_attention: the pass on and off give the same outputs (reference
+// kernels: the attention reference kernel against matmul + softmax + matmul),
+// and it leaves the three ops alone where the pattern does not hold.
+#include <gtest/gtest.h>
+
+#include "graph/builder.h"
+#include "litevit/error.h"
+#include "pass_test_util.h"
+#include "passes/fuse_attention.h"
+#include "passes/fuse_epilogues.h"
+
+namespace {
+
+using namespace litevit::graph;
+using litevit::testing_util::apply_and_compare;
+using litevit::testing_util::count_ops;
+
+struct Options {
+  bool bias = false;              // scores + a [N, M] input before the softmax
+  bool probabilities_out = false; // the softmax output is also a graph output
+  int64_t softmax_axis = -1;
+};
+
+// softmax(q k^T / sqrt(d) [+ bias]) v as a model writes it, after the
+// transpose and the scale were folded into the first matmul.
+Graph attention_graph(const Shape& q, const Shape& k, const Shape& v, const Options& o = {}) {
+  Graph g;
+  Builder b(g);
+  const ValueId qv = b.input("q", q), kv = b.input("k", k), vv = b.input("v", v);
+  ValueId s = b.matmul(b.scale(qv, 0.25f), b.transpose(kv, -2, -1));
+  if (o.bias) s = b.add(s, b.input("bias", {q.end()[-2], k.end()[-2]}));
+  const ValueId p = b.softmax(s, o.softmax_axis);
+  b.output("y", b.matmul(p, vv));
+  if (o.probabilities_out) b.output("p", p);
+  litevit::passes::fold_transpose_into_matmul(g);
+  litevit::passes::fold_scale_into_matmul(g);
+  return g;
+}
+
+TEST(FuseAttention, BatchedHeadsWithOtherKeyAndValueSizes) {
+  // batch 2, 3 heads, 7 queries of 5, 9 keys, values of 4.
+  auto [fused, changed] =
+      apply_and_compare(attention_graph({2, 3, 7, 5}, {2, 3, 9, 5}, {2, 3, 9, 4}), litevit::passes::fuse_attention);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_ops(fused, OpKind::kAttention), 1);
+  EXPECT_EQ(count_ops(fused, OpKind::kMatMul), 0);
+  EXPECT_EQ(count_ops(fused, OpKind::kSoftmax), 0);
+  for (const Node& n : fused.nodes()) {
+    if (n.op == OpKind::kAttention) {
+      EXPECT_FLOAT_EQ(std::get<ScaleAttrs>(n.attrs).alpha, 0.25f);
+    }
+  }
+  EXPECT_EQ(fused.value(fused.outputs().begin()->second).shape, (Shape{2, 3, 7, 4}));
+  // Same multiply-adds as the two matmuls it replaces.
+  EXPECT_EQ(total_macs(fused), total_macs(attention_graph({2, 3, 7, 5}, {2, 3, 9, 5}, {2, 3, 9, 4})));
+}
+
+TEST(FuseAttention, NotWithABiasOnTheScores) {
+  auto [same, changed] = apply_and_compare(attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.bias = true}),
+                                           litevit::passes::fuse_attention);
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(count_ops(same, OpKind::kAttention), 0);
+}
+
+TEST(FuseAttention, NotWhenTheProbabilitiesAreAnOutput) {
+  auto [same, changed] = apply_and_compare(
+      attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.probabilities_out = true}),
+      litevit::passes::fuse_attention);
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(count_ops(same, OpKind::kSoftmax), 1);
+}
+
+TEST(FuseAttention, NotForASoftmaxOverTheQueries) {
+  auto [same, changed] = apply_and_compare(
+      attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.softmax_axis = 2}), litevit::passes::fuse_attention);
+  EXPECT_FALSE(changed);
+}
+
+TEST(AttentionOp, ShapeInferenceNamesMismatchedOperands) {
+  Graph g;
+  Builder b(g);
+  const ValueId q = b.input("q", {2, 7, 5}), k = b.input("k", {2, 9, 5}), v = b.input("v", {2, 8, 4});
+  try {
+    b.attention(q, k, v, 1.0f);
+    FAIL() << "expected an error";
+  } catch (const litevit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("[2,8,4]"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
