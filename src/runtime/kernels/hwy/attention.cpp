@@ -1,0 +1,275 @@
+// Fused attention: out = softmax(scale q k^T) v per batch (attention.h).
+//
+// Work is split into tasks of (batch index, tile of query rows). A thread
+// packs k^T [d, m_pad] (and v, when its rows are not whole vectors) of the
+// current batch once into thread-local scratch, then walks its query rows in
+// blocks of R = 4:
+//   1. S[R, m_pad] = scale q_rows k^T: per step over d, one broadcast of q per
+//      row times two vectors of a k^T row, R x 2 accumulators (8 for R = 4);
+//   2. per row: max, p = exp(s - max) kept unnormalised, and the sum of p;
+//   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
+//      R x 2 accumulators again, scaled by 1 / sum at the store.
+// S of one block is R x m floats (4 KB at m = 256), so it never leaves L1; k^T
+// and v of one batch stay in L1/L2 across all its row blocks.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "runtime/kernels/hwy/attention.h"
+#include "runtime/kernels/hwy/common.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/hwy/attention.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/math-inl.h"
+#include "runtime/kernels/hwy/partial-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// Query rows per block: R x 2 accumulators plus two loaded vectors and a
+// broadcast fit the 16 AVX2 registers.
+constexpr int kBlockRows = 4;
+
+// `floats` floats of this thread's scratch, 64-byte aligned (so every vector
+// at a multiple of Lanes from the start is aligned). The buffer only grows:
+// after the first call of a shape there is no allocation. Thread-local, so
+// concurrent calls (and the OpenMP threads of one call) never share it.
+HWY_INLINE float* ThreadScratch(size_t floats) {
+  constexpr size_t kAlignBytes = 64;
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats + kAlignBytes / sizeof(float)) buffer.resize(floats + kAlignBytes / sizeof(float));
+  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + ((kAlignBytes - address % kAlignBytes) % kAlignBytes) / sizeof(float);
+}
+
+// Stores v to the `count` floats at p; count >= 1, may be below a vector.
+template <class D>
+HWY_INLINE void StoreUpTo(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t count) {
+  if (count >= hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreFirst(v, d, p, count);
+  }
+}
+
+// s[r, :] = scale * q[r, :] . kt[:, j] for R rows and all m_pad columns
+// (padded columns of kt are zero; the caller masks them).
+template <int R, class D>
+HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const float* HWY_RESTRICT kt,
+                       size_t m_pad, float scale, float* HWY_RESTRICT s) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  const V vscale = hn::Set(d, scale);
+  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
+    V acc0[R], acc1[R];
+    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+    const float* HWY_RESTRICT kc = kt + j;
+    for (size_t c = 0; c < depth; ++c, kc += m_pad) {
+      const V k0 = hn::Load(d, kc);
+      const V k1 = hn::Load(d, kc + lanes);
+      for (int r = 0; r < R; ++r) {
+        const V qr = hn::Set(d, q[r * depth + c]);
+        acc0[r] = hn::MulAdd(qr, k0, acc0[r]);
+        acc1[r] = hn::MulAdd(qr, k1, acc1[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      hn::Store(hn::Mul(acc0[r], vscale), d, s + r * m_pad + j);
+      hn::Store(hn::Mul(acc1[r], vscale), d, s + r * m_pad + j + lanes);
+    }
+  }
+}
+
+// In place over one score row of m real and m_pad stored columns:
+// p = exp(s - max s), unnormalised; returns 1 / sum p. The padded columns are
+// set to -inf first so they do not raise the max (their p is 0 and the
+// weighted sum never reads them).
+template <class D>
+HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  std::fill(s + m, s + m_pad, -HUGE_VALF);
+  V max0 = hn::Set(d, -HUGE_VALF), max1 = max0;
+  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
+    max0 = hn::Max(max0, hn::Load(d, s + j));
+    max1 = hn::Max(max1, hn::Load(d, s + j + lanes));
+  }
+  const V row_max = hn::MaxOfLanes(d, hn::Max(max0, max1));   // in every lane
+  V sum0 = hn::Zero(d), sum1 = hn::Zero(d);
+  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
+    const V e0 = FastExp(d, hn::Sub(hn::Load(d, s + j), row_max));
+    const V e1 = FastExp(d, hn::Sub(hn::Load(d, s + j + lanes), row_max));
+    sum0 = hn::Add(sum0, e0);
+    sum1 = hn::Add(sum1, e1);
+    hn::Store(e0, d, s + j);
+    hn::Store(e1, d, s + j + lanes);
+  }
+  // On AVX-512 FastExp(-inf) is 0 or the smallest denormal (its scalef
+  // rounding), which cannot move the sum: it is at least 1 from the max.
+  return 1.0f / hn::GetLane(hn::SumOfLanes(d, hn::Add(sum0, sum1)));
+}
+
+// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows; v rows are
+// dv_pad floats apart (whole vectors, zero-padded past dv), out rows dv.
+template <int R, class D>
+HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size_t m, const float* HWY_RESTRICT v,
+                            size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  size_t c = 0;
+  for (; c + 2 * lanes <= dv_pad; c += 2 * lanes) {
+    V acc0[R], acc1[R];
+    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+    for (size_t j = 0; j < m; ++j) {
+      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
+      const V v1 = hn::LoadU(d, v + j * dv_pad + c + lanes);
+      for (int r = 0; r < R; ++r) {
+        const V pr = hn::Set(d, p[r * m_pad + j]);
+        acc0[r] = hn::MulAdd(pr, v0, acc0[r]);
+        acc1[r] = hn::MulAdd(pr, v1, acc1[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      const V scale = hn::Set(d, inv_sum[r]);
+      hn::StoreU(hn::Mul(acc0[r], scale), d, out + r * dv + c);
+      StoreUpTo(hn::Mul(acc1[r], scale), d, out + r * dv + c + lanes, dv - c - lanes);
+    }
+  }
+  if (c < dv_pad) {
+    // One vector of columns left (dv = 16 on AVX-512, 20 on AVX2): even and
+    // odd j go to separate accumulators, so there are still R x 2 FMA chains.
+    V acc0[R], acc1[R];
+    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+    size_t j = 0;
+    for (; j + 2 <= m; j += 2) {
+      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
+      const V v1 = hn::LoadU(d, v + (j + 1) * dv_pad + c);
+      for (int r = 0; r < R; ++r) {
+        acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
+        acc1[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j + 1]), v1, acc1[r]);
+      }
+    }
+    if (j < m) {
+      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
+      for (int r = 0; r < R; ++r) acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
+    }
+    for (int r = 0; r < R; ++r) {
+      StoreUpTo(hn::Mul(hn::Add(acc0[r], acc1[r]), hn::Set(d, inv_sum[r])), d, out + r * dv + c, dv - c);
+    }
+  }
+}
+
+// R query rows (q and out point at the first) of one batch whose k^T and v
+// are packed.
+template <int R, class D>
+HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RESTRICT kt, const float* HWY_RESTRICT v,
+                           float* HWY_RESTRICT s, float* HWY_RESTRICT out, size_t m, size_t m_pad, size_t depth,
+                           size_t dv, size_t dv_pad, float scale) {
+  Scores<R>(d, q, depth, kt, m_pad, scale, s);
+  float inv_sum[R];
+  for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad);
+  WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
+}
+
+// Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
+// `tile_rows` query rows; all on the calling thread.
+void AttentionTasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t depth,
+                    int64_t dv, float scale, int64_t tile_rows, int64_t task_begin, int64_t task_end) {
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(d));
+  const int64_t m_pad = (m + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
+  const int64_t dv_pad = (dv + lanes - 1) / lanes * lanes;
+  // v rows that are whole vectors are read in place; others are copied with
+  // zero padding so every load of a row is a full vector.
+  const bool pack_v = dv_pad != dv;
+  float* kt = ThreadScratch(static_cast<size_t>(depth * m_pad + (pack_v ? m * dv_pad : 0) + kBlockRows * m_pad));
+  float* v_packed = kt + depth * m_pad;
+  float* s = v_packed + (pack_v ? m * dv_pad : 0);
+
+  const int64_t tiles_per_batch = (n + tile_rows - 1) / tile_rows;
+  int64_t packed_batch = -1;
+  for (int64_t task = task_begin; task < task_end; ++task) {
+    const int64_t b = task / tiles_per_batch;
+    const int64_t row_begin = task % tiles_per_batch * tile_rows;
+    const int64_t row_end = std::min(n, row_begin + tile_rows);
+    if (b != packed_batch) {
+      const float* kb = k + b * m * depth;
+      for (int64_t c = 0; c < depth; ++c) {
+        float* row = kt + c * m_pad;
+        for (int64_t j = 0; j < m; ++j) row[j] = kb[j * depth + c];
+        std::fill(row + m, row + m_pad, 0.0f);
+      }
+      if (pack_v) {
+        const float* vb = v + b * m * dv;
+        for (int64_t j = 0; j < m; ++j) {
+          std::copy(vb + j * dv, vb + (j + 1) * dv, v_packed + j * dv_pad);
+          std::fill(v_packed + j * dv_pad + dv, v_packed + (j + 1) * dv_pad, 0.0f);
+        }
+      }
+      packed_batch = b;
+    }
+    const float* vb = pack_v ? v_packed : v + b * m * dv;
+    const auto attend = [&]<int R>(int64_t row) {
+      AttendRows<R>(d, q + (b * n + row) * depth, kt, vb, s, out + (b * n + row) * dv, static_cast<size_t>(m),
+                    static_cast<size_t>(m_pad), static_cast<size_t>(depth), static_cast<size_t>(dv),
+                    static_cast<size_t>(dv_pad), scale);
+    };
+    int64_t row = row_begin;
+    for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
+    switch (row_end - row) {
+      case 3: attend.template operator()<3>(row); break;
+      case 2: attend.template operator()<2>(row); break;
+      case 1: attend.template operator()<1>(row); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace litevit::simd {
+namespace {
+HWY_EXPORT(AttentionTasks);
+// Dispatch from here: inside litevit::runtime::hwy, HWY_DYNAMIC_DISPATCH's
+// `hwy::` would name that namespace (common.h).
+void attention_tasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t d,
+                     int64_t dv, float scale, int64_t tile_rows, int64_t task_begin, int64_t task_end) {
+  HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, n, m, d, dv, scale, tile_rows, task_begin, task_end);
+}
+}  // namespace
+}  // namespace litevit::simd
+
+namespace litevit::runtime::hwy {
+
+void attention(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t n,
+               int64_t m, int64_t d, int64_t dv, float scale, int threads) {
+  if (batch <= 0 || n <= 0 || dv <= 0) return;
+  if (m <= 0) {
+    std::fill(out, out + batch * n * dv, 0.0f);
+    return;
+  }
+  // Row tiles of at most 64 rows, fewer when that leaves threads idle, cut
+  // evenly (197 rows: 4 tiles of 52/41, not 64/64/64/5) so the contiguous
+  // pieces of parallel_for get about equal work. A thread packs k and v once
+  // per batch in its piece, whatever the tile size.
+  int64_t tiles = (n + 63) / 64;
+  if (batch * tiles < threads) tiles = std::min((n + 3) / 4, (threads + batch - 1) / batch);
+  const int64_t tile_rows = ((n + tiles - 1) / tiles + 3) / 4 * 4;
+  tiles = (n + tile_rows - 1) / tile_rows;
+  // Work per task in multiply-adds over 8: a vector FMA does 8 on AVX2, at
+  // about the cost of moving one element through memory (kMinParallelWork).
+  const int64_t work = tile_rows * m * (d + dv) / 8;
+  parallel_for(threads, batch * tiles, work, [&](int64_t begin, int64_t end) {
+    simd::attention_tasks(q, k, v, out, n, m, d, dv, scale, tile_rows, begin, end);
+  });
+}
+
+}  // namespace litevit::runtime::hwy
+#endif  // HWY_ONCE

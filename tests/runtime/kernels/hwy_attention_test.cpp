@@ -1,0 +1,176 @@
+// The fused attention kernel (hwy/attention.h) vs a plain double-precision
+// softmax(scale q k^T) v, on every Highway target this CPU runs (AVX-512,
+// AVX2, SSE4, scalar have different vector lengths, so different padding and
+// tails): zoo shapes, odd and degenerate sizes, cross attention, logits wide
+// enough to hit the exp clamp, 1 and 2 threads, and concurrent calls.
+#include <gtest/gtest.h>
+
+#include <hwy/targets.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/kernels/hwy/attention.h"
+
+namespace {
+
+struct Problem {
+  int64_t batch, n, m, d, dv;
+  float scale;
+  std::vector<float> q, k, v;
+
+  Problem(int64_t batch_, int64_t n_, int64_t m_, int64_t d_, int64_t dv_, float scale_, uint32_t seed)
+      : batch(batch_), n(n_), m(m_), d(d_), dv(dv_), scale(scale_) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const auto fill = [&](std::vector<float>& x, int64_t count) {
+      x.resize(static_cast<size_t>(count));
+      for (float& e : x) e = normal(rng);
+    };
+    fill(q, batch * n * d);
+    fill(k, batch * m * d);
+    fill(v, batch * m * dv);
+  }
+
+  std::vector<float> run(int threads) const {
+    std::vector<float> out(static_cast<size_t>(batch * n * dv), NAN);
+    litevit::runtime::hwy::attention(q.data(), k.data(), v.data(), out.data(), batch, n, m, d, dv, scale, threads);
+    return out;
+  }
+
+  std::vector<double> reference() const {
+    std::vector<double> out(static_cast<size_t>(batch * n * dv), 0.0);
+    std::vector<double> p(static_cast<size_t>(m));
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t i = 0; i < n; ++i) {
+        const float* qi = &q[static_cast<size_t>((b * n + i) * d)];
+        double max = -INFINITY;
+        for (int64_t j = 0; j < m; ++j) {
+          const float* kj = &k[static_cast<size_t>((b * m + j) * d)];
+          double dot = 0.0;
+          for (int64_t c = 0; c < d; ++c) dot += static_cast<double>(qi[c]) * kj[c];
+          p[j] = scale * dot;
+          max = std::max(max, p[j]);
+        }
+        double sum = 0.0;
+        for (int64_t j = 0; j < m; ++j) sum += (p[j] = std::exp(p[j] - max));
+        double* oi = &out[static_cast<size_t>((b * n + i) * dv)];
+        for (int64_t j = 0; j < m; ++j) {
+          const float* vj = &v[static_cast<size_t>((b * m + j) * dv)];
+          for (int64_t c = 0; c < dv; ++c) oi[c] += p[j] / sum * vj[c];
+        }
+      }
+    }
+    return out;
+  }
+};
+
+// Runs body once per Highway target this CPU supports, with dispatch forced
+// to it, then restores the normal choice.
+void for_each_target(const std::function<void()>& body) {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+    SCOPED_TRACE(hwy::TargetName(target));
+    body();
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+}
+
+void expect_matches_reference(const Problem& problem) {
+  SCOPED_TRACE("shape " + std::to_string(problem.batch) + "," + std::to_string(problem.n) + "," +
+               std::to_string(problem.m) + "," + std::to_string(problem.d) + "," + std::to_string(problem.dv) +
+               " scale " + std::to_string(problem.scale));
+  const std::vector<double> ref = problem.reference();
+  double ref_max = 1.0;
+  for (double x : ref) ref_max = std::max(ref_max, std::abs(x));
+  for_each_target([&] {
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads));
+      const std::vector<float> out = problem.run(threads);
+      double err = 0.0;
+      for (size_t i = 0; i < out.size(); ++i) {
+        const double e = std::abs(out[i] - ref[i]);
+        err = std::isnan(e) ? INFINITY : std::max(err, e);
+      }
+      EXPECT_LE(err, 1e-5 * ref_max);
+    }
+  });
+}
+
+float inv_sqrt(int64_t d) { return 1.0f / std::sqrt(static_cast<float>(d)); }
+
+TEST(attention_hwy, ZooShapes) {
+  expect_matches_reference(Problem(3, 197, 197, 64, 64, inv_sqrt(64), 1));    // DeiT-tiny
+  expect_matches_reference(Problem(16, 256, 256, 16, 16, inv_sqrt(16), 2));   // MobileViT-xxs
+  expect_matches_reference(Problem(4, 64, 64, 20, 20, inv_sqrt(20), 3));      // MobileViT-xs-like
+  expect_matches_reference(Problem(4, 64, 64, 36, 36, inv_sqrt(36), 4));      // MobileViT-s-like
+}
+
+TEST(attention_hwy, OddAndDegenerateSizes) {
+  expect_matches_reference(Problem(5, 7, 9, 3, 5, 0.5f, 5));
+  expect_matches_reference(Problem(2, 1, 33, 8, 8, 0.3f, 6));     // n = 1
+  expect_matches_reference(Problem(2, 13, 1, 8, 8, 0.3f, 7));     // m = 1: out rows are v's row
+  expect_matches_reference(Problem(2, 13, 17, 1, 9, 1.0f, 8));    // d = 1
+  expect_matches_reference(Problem(1, 1, 1, 1, 1, 1.0f, 9));
+  for (int64_t dv : {1, 3, 7, 9, 15, 17, 24, 31, 33, 40, 47}) {   // every tail on 4, 8 and 16 lanes
+    expect_matches_reference(Problem(2, 11, 21, 6, dv, 0.4f, 10 + static_cast<uint32_t>(dv)));
+  }
+  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 2 vectors
+    expect_matches_reference(Problem(1, 9, m, 5, 16, 0.4f, 60 + static_cast<uint32_t>(m)));
+  }
+}
+
+TEST(attention_hwy, CrossAttention) {
+  expect_matches_reference(Problem(2, 10, 50, 8, 12, inv_sqrt(8), 100));
+  expect_matches_reference(Problem(1, 50, 10, 12, 8, inv_sqrt(12), 101));
+}
+
+TEST(attention_hwy, LargeLogits) {
+  // Logits of hundreds: exps far below the clamp at ln(FLT_MIN) must be 0, not NaN.
+  expect_matches_reference(Problem(2, 37, 41, 8, 12, 30.0f, 200));
+  expect_matches_reference(Problem(1, 9, 19, 3, 16, 300.0f, 201));
+}
+
+TEST(attention_hwy, EmptySoftmaxAxisGivesZeros) {
+  const Problem problem(2, 3, 0, 4, 5, 1.0f, 300);
+  for (float x : problem.run(1)) EXPECT_EQ(x, 0.0f);
+}
+
+TEST(attention_hwy, ResultDoesNotDependOnThreads) {
+  for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401)}) {
+    const std::vector<float> one = problem.run(1);
+    EXPECT_EQ(problem.run(2), one);
+    EXPECT_EQ(problem.run(3), one);
+  }
+}
+
+TEST(attention_hwy, ConcurrentCallsGiveTheSameBitsAsAlone) {
+  // Different shapes, so the two callers' scratch sizes differ too.
+  const Problem a(3, 197, 197, 64, 64, 0.125f, 500);
+  const Problem b(16, 64, 64, 20, 20, 0.2f, 501);
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads=" + std::to_string(threads));
+    const std::vector<float> alone_a = a.run(threads), alone_b = b.run(threads);
+    bool same_a = true, same_b = true;
+    std::thread ta([&] {
+      for (int i = 0; i < 20; ++i) same_a = same_a && a.run(threads) == alone_a;
+    });
+    std::thread tb([&] {
+      for (int i = 0; i < 20; ++i) same_b = same_b && b.run(threads) == alone_b;
+    });
+    ta.join();
+    tb.join();
+    EXPECT_TRUE(same_a);
+    EXPECT_TRUE(same_b);
+  }
+}
+
+}  // namespace
