@@ -76,6 +76,7 @@ inline bool is_bound_constant(const graph::Graph& graph, graph::ValueId id) {
 // The kernels, one FastKernel per op, defined in the file of their op family.
 extern const FastKernel kLayerNorm;     // layer_norm.cpp
 extern const FastKernel kSoftmax;       // softmax.cpp
+extern const FastKernel kAttention;     // attention_op.cpp (on attention.cpp)
 extern const FastKernel kGelu;          // activations.cpp
 extern const FastKernel kSilu;
 extern const FastKernel kRelu;
