@@ -26,9 +26,10 @@
 #define LITEVIT_HWY_ATTENTION_CONSTANTS_
 namespace litevit::simd {
 // Query rows per block: R x 2 accumulators plus two loaded vectors and a
-// broadcast fit the 16 AVX2 registers for R <= 6. R = 6 is ~15% faster than
-// R = 4 on Zen 3 (each k^T / v vector loaded feeds 6 rows, so less L1/L2
-// traffic per FMA: DeiT's k^T and v are 50 KB each); R = 8 spills.
+// broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6 loads
+// each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per FMA
+// (DeiT's k^T and v are 50 KB each, above L1); on Zen 3 the two measure the
+// same within noise, both near the FMA peak.
 constexpr int kAttentionBlockRows = 6;
 constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
 }  // namespace litevit::simd
