@@ -1,16 +1,18 @@
 // Fused attention: out = softmax(scale q k^T) v per batch (attention.h).
 //
 // Work is split into tasks of (batch index, tile of query rows). A thread
-// packs k^T [d, m_pad] (and v, when its rows are not whole vectors) of the
-// current batch once into thread-local scratch, then walks its query rows in
-// blocks of R = 4:
+// packs k^T and v of the current batch once into thread-local scratch, in
+// zero-padded panels of 2 vectors of columns (PackKeys, PackValues), then
+// walks its query rows in blocks of R = 6 (fewer at the end of a tile):
 //   1. S[R, m_pad] = scale q_rows k^T: per step over d, one broadcast of q per
-//      row times two vectors of a k^T row, R x 2 accumulators (8 for R = 4);
+//      row times two vectors of a k^T row, R x 2 accumulators (12 for R = 6);
 //   2. per row: max, p = exp(s - max) kept unnormalised, and the sum of p;
 //   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
 //      R x 2 accumulators again, scaled by 1 / sum at the store.
-// S of one block is R x m floats (4 KB at m = 256), so it never leaves L1; k^T
+// S of one block is R x m floats (6 KB at m = 256), so it never leaves L1; k^T
 // and v of one batch stay in L1/L2 across all its row blocks.
+// On one Zen 3 core this runs at about the FMA peak: the two matmuls are 2/3
+// to 3/4 of the time and FastExp the rest (11 FMA-pipe operations per vector).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -18,6 +20,20 @@
 
 #include "runtime/kernels/hwy/attention.h"
 #include "runtime/kernels/hwy/common.h"
+
+// Once, not per target (foreach_target.h includes this file again for each).
+#ifndef LITEVIT_HWY_ATTENTION_CONSTANTS_
+#define LITEVIT_HWY_ATTENTION_CONSTANTS_
+namespace litevit::simd {
+// Query rows per block: R x 2 accumulators plus two loaded vectors and a
+// broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6 loads
+// each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per FMA
+// (DeiT's k^T and v are 50 KB each, above L1); on Zen 3 the two measure the
+// same within noise, both near the FMA peak.
+constexpr int kAttentionBlockRows = 6;
+constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
+}  // namespace litevit::simd
+#endif
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "runtime/kernels/hwy/attention.cpp"
@@ -31,9 +47,7 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
-// Query rows per block: R x 2 accumulators plus two loaded vectors and a
-// broadcast fit the 16 AVX2 registers.
-constexpr int kBlockRows = 4;
+constexpr int kBlockRows = kAttentionBlockRows;
 
 // `floats` floats of this thread's scratch, 64-byte aligned (so every vector
 // at a multiple of Lanes from the start is aligned). The buffer only grows:
@@ -57,19 +71,20 @@ HWY_INLINE void StoreUpTo(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t co
   }
 }
 
-// s[r, :] = scale * q[r, :] . kt[:, j] for R rows and all m_pad columns
-// (padded columns of kt are zero; the caller masks them).
+// s[r, :] = q[r, :] k^T for R rows (q already scaled) and all m_pad columns
+// (padded columns of kt are zero; the caller masks them). kt holds k^T in
+// panels of 2 vectors of columns, each [depth, 2 * lanes] contiguous (see
+// PackKeys).
 template <int R, class D>
 HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const float* HWY_RESTRICT kt,
-                       size_t m_pad, float scale, float* HWY_RESTRICT s) {
+                       size_t m_pad, float* HWY_RESTRICT s) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  const V vscale = hn::Set(d, scale);
   for (size_t j = 0; j < m_pad; j += 2 * lanes) {
     V acc0[R], acc1[R];
     for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-    const float* HWY_RESTRICT kc = kt + j;
-    for (size_t c = 0; c < depth; ++c, kc += m_pad) {
+    const float* HWY_RESTRICT kc = kt + j * depth;   // the panel of columns j..
+    for (size_t c = 0; c < depth; ++c, kc += 2 * lanes) {
       const V k0 = hn::Load(d, kc);
       const V k1 = hn::Load(d, kc + lanes);
       for (int r = 0; r < R; ++r) {
@@ -79,8 +94,8 @@ HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const flo
       }
     }
     for (int r = 0; r < R; ++r) {
-      hn::Store(hn::Mul(acc0[r], vscale), d, s + r * m_pad + j);
-      hn::Store(hn::Mul(acc1[r], vscale), d, s + r * m_pad + j + lanes);
+      hn::Store(acc0[r], d, s + r * m_pad + j);
+      hn::Store(acc1[r], d, s + r * m_pad + j + lanes);
     }
   }
 }
@@ -100,22 +115,21 @@ HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad) {
     max1 = hn::Max(max1, hn::Load(d, s + j + lanes));
   }
   const V row_max = hn::MaxOfLanes(d, hn::Max(max0, max1));   // in every lane
-  V sum0 = hn::Zero(d), sum1 = hn::Zero(d);
-  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
-    const V e0 = FastExp(d, hn::Sub(hn::Load(d, s + j), row_max));
-    const V e1 = FastExp(d, hn::Sub(hn::Load(d, s + j + lanes), row_max));
-    sum0 = hn::Add(sum0, e0);
-    sum1 = hn::Add(sum1, e1);
-    hn::Store(e0, d, s + j);
-    hn::Store(e1, d, s + j + lanes);
+  // One exp per step: FastExp's constants take most of the 16 AVX2 registers,
+  // and two in flight spill the sum to the stack.
+  V sum = hn::Zero(d);
+  for (size_t j = 0; j < m_pad; j += lanes) {
+    const V e = FastExp(d, hn::Sub(hn::Load(d, s + j), row_max));
+    sum = hn::Add(sum, e);
+    hn::Store(e, d, s + j);
   }
   // On AVX-512 FastExp(-inf) is 0 or the smallest denormal (its scalef
   // rounding), which cannot move the sum: it is at least 1 from the max.
-  return 1.0f / hn::GetLane(hn::SumOfLanes(d, hn::Add(sum0, sum1)));
+  return 1.0f / hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
-// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows; v rows are
-// dv_pad floats apart (whole vectors, zero-padded past dv), out rows dv.
+// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows, out rows dv
+// floats apart; v packed in panels of 2 vectors of columns (PackValues).
 template <int R, class D>
 HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size_t m, const float* HWY_RESTRICT v,
                             size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out) {
@@ -125,9 +139,10 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
   for (; c + 2 * lanes <= dv_pad; c += 2 * lanes) {
     V acc0[R], acc1[R];
     for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+    const float* HWY_RESTRICT panel = v + c * m;
     for (size_t j = 0; j < m; ++j) {
-      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
-      const V v1 = hn::LoadU(d, v + j * dv_pad + c + lanes);
+      const V v0 = hn::Load(d, panel + j * 2 * lanes);
+      const V v1 = hn::Load(d, panel + j * 2 * lanes + lanes);
       for (int r = 0; r < R; ++r) {
         const V pr = hn::Set(d, p[r * m_pad + j]);
         acc0[r] = hn::MulAdd(pr, v0, acc0[r]);
@@ -143,19 +158,20 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
   if (c < dv_pad) {
     // One vector of columns left (dv = 16 on AVX-512, 20 on AVX2): even and
     // odd j go to separate accumulators, so there are still R x 2 FMA chains.
+    const float* HWY_RESTRICT panel = v + c * m;
     V acc0[R], acc1[R];
     for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
     size_t j = 0;
     for (; j + 2 <= m; j += 2) {
-      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
-      const V v1 = hn::LoadU(d, v + (j + 1) * dv_pad + c);
+      const V v0 = hn::Load(d, panel + j * lanes);
+      const V v1 = hn::Load(d, panel + (j + 1) * lanes);
       for (int r = 0; r < R; ++r) {
         acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
         acc1[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j + 1]), v1, acc1[r]);
       }
     }
     if (j < m) {
-      const V v0 = hn::LoadU(d, v + j * dv_pad + c);
+      const V v0 = hn::Load(d, panel + j * lanes);
       for (int r = 0; r < R; ++r) acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
     }
     for (int r = 0; r < R; ++r) {
@@ -164,13 +180,49 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
   }
 }
 
+// k [m, depth] to k^T in panels of `width` columns: panel p is [depth, width]
+// at kt + p * depth * width, columns past m zero. Scores then reads one
+// contiguous stream per panel rather than depth rows m_pad floats apart
+// (DeiT: 64 lines 832 bytes apart per panel, from L2).
+HWY_INLINE void PackKeys(const float* HWY_RESTRICT k, int64_t m, int64_t m_pad, int64_t depth, int64_t width,
+                         float* HWY_RESTRICT kt) {
+  for (int64_t j0 = 0; j0 < m_pad; j0 += width) {
+    float* panel = kt + j0 * depth;
+    const int64_t columns = std::min(width, m - j0);
+    for (int64_t c = 0; c < depth; ++c) {
+      for (int64_t j = 0; j < columns; ++j) panel[c * width + j] = k[(j0 + j) * depth + c];
+      std::fill(panel + c * width + columns, panel + (c + 1) * width, 0.0f);
+    }
+  }
+}
+
+// v [m, dv] in panels of `width` columns (the last may be narrower, down to
+// dv_pad's last vector): the panel of columns c.. is [m, its width] at
+// v_packed + c * m, columns past dv zero. WeightedSum then reads each panel
+// as one contiguous stream, and every load is a whole aligned vector.
+HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t m, int64_t dv, int64_t dv_pad, int64_t width,
+                           float* HWY_RESTRICT v_packed) {
+  for (int64_t c0 = 0; c0 < dv_pad; c0 += width) {
+    const int64_t panel_width = std::min(width, dv_pad - c0);
+    const int64_t columns = std::min(panel_width, dv - c0);
+    float* panel = v_packed + c0 * m;
+    for (int64_t j = 0; j < m; ++j) {
+      std::copy(v + j * dv + c0, v + j * dv + c0 + columns, panel + j * panel_width);
+      std::fill(panel + j * panel_width + columns, panel + (j + 1) * panel_width, 0.0f);
+    }
+  }
+}
+
 // R query rows (q and out point at the first) of one batch whose k^T and v
-// are packed.
+// are packed. The rows of q are scaled into q_scaled (R x depth floats) first
+// rather than the scores after: R x depth multiplies instead of R x m (exact
+// either way for the usual power-of-two scales 1/4, 1/8).
 template <int R, class D>
 HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RESTRICT kt, const float* HWY_RESTRICT v,
-                           float* HWY_RESTRICT s, float* HWY_RESTRICT out, size_t m, size_t m_pad, size_t depth,
-                           size_t dv, size_t dv_pad, float scale) {
-  Scores<R>(d, q, depth, kt, m_pad, scale, s);
+                           float* HWY_RESTRICT q_scaled, float* HWY_RESTRICT s, float* HWY_RESTRICT out, size_t m,
+                           size_t m_pad, size_t depth, size_t dv, size_t dv_pad, float scale) {
+  for (size_t i = 0; i < R * depth; ++i) q_scaled[i] = scale * q[i];
+  Scores<R>(d, q_scaled, depth, kt, m_pad, s);
   float inv_sum[R];
   for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad);
   WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
@@ -184,12 +236,11 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t m_pad = (m + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
   const int64_t dv_pad = (dv + lanes - 1) / lanes * lanes;
-  // v rows that are whole vectors are read in place; others are copied with
-  // zero padding so every load of a row is a full vector.
-  const bool pack_v = dv_pad != dv;
-  float* kt = ThreadScratch(static_cast<size_t>(depth * m_pad + (pack_v ? m * dv_pad : 0) + kBlockRows * m_pad));
+  float* kt = ThreadScratch(
+      static_cast<size_t>(depth * m_pad + m * dv_pad + kBlockRows * (m_pad + depth)));
   float* v_packed = kt + depth * m_pad;
-  float* s = v_packed + (pack_v ? m * dv_pad : 0);
+  float* s = v_packed + m * dv_pad;
+  float* q_scaled = s + kBlockRows * m_pad;
 
   const int64_t tiles_per_batch = (n + tile_rows - 1) / tile_rows;
   int64_t packed_batch = -1;
@@ -198,30 +249,20 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
     const int64_t row_begin = task % tiles_per_batch * tile_rows;
     const int64_t row_end = std::min(n, row_begin + tile_rows);
     if (b != packed_batch) {
-      const float* kb = k + b * m * depth;
-      for (int64_t c = 0; c < depth; ++c) {
-        float* row = kt + c * m_pad;
-        for (int64_t j = 0; j < m; ++j) row[j] = kb[j * depth + c];
-        std::fill(row + m, row + m_pad, 0.0f);
-      }
-      if (pack_v) {
-        const float* vb = v + b * m * dv;
-        for (int64_t j = 0; j < m; ++j) {
-          std::copy(vb + j * dv, vb + (j + 1) * dv, v_packed + j * dv_pad);
-          std::fill(v_packed + j * dv_pad + dv, v_packed + (j + 1) * dv_pad, 0.0f);
-        }
-      }
+      PackKeys(k + b * m * depth, m, m_pad, depth, 2 * lanes, kt);
+      PackValues(v + b * m * dv, m, dv, dv_pad, 2 * lanes, v_packed);
       packed_batch = b;
     }
-    const float* vb = pack_v ? v_packed : v + b * m * dv;
     const auto attend = [&]<int R>(int64_t row) {
-      AttendRows<R>(d, q + (b * n + row) * depth, kt, vb, s, out + (b * n + row) * dv, static_cast<size_t>(m),
+      AttendRows<R>(d, q + (b * n + row) * depth, kt, v_packed, q_scaled, s, out + (b * n + row) * dv, static_cast<size_t>(m),
                     static_cast<size_t>(m_pad), static_cast<size_t>(depth), static_cast<size_t>(dv),
                     static_cast<size_t>(dv_pad), scale);
     };
     int64_t row = row_begin;
     for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
     switch (row_end - row) {
+      case 5: attend.template operator()<5>(row); break;
+      case 4: attend.template operator()<4>(row); break;
       case 3: attend.template operator()<3>(row); break;
       case 2: attend.template operator()<2>(row); break;
       case 1: attend.template operator()<1>(row); break;
@@ -255,13 +296,14 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
     std::fill(out, out + batch * n * dv, 0.0f);
     return;
   }
-  // Row tiles of at most 64 rows, fewer when that leaves threads idle, cut
-  // evenly (197 rows: 4 tiles of 52/41, not 64/64/64/5) so the contiguous
-  // pieces of parallel_for get about equal work. A thread packs k and v once
-  // per batch in its piece, whatever the tile size.
-  int64_t tiles = (n + 63) / 64;
-  if (batch * tiles < threads) tiles = std::min((n + 3) / 4, (threads + batch - 1) / batch);
-  const int64_t tile_rows = ((n + tiles - 1) / tiles + 3) / 4 * 4;
+  // Row tiles of at most kTileRows rows, smaller when that leaves threads
+  // idle, cut evenly in whole blocks (197 rows: 54/54/54/35, not 60/60/60/17)
+  // so the contiguous pieces of parallel_for get about equal work. A thread
+  // packs k and v once per batch in its piece, whatever the tile size.
+  constexpr int64_t block = simd::kAttentionBlockRows;
+  int64_t tiles = (n + simd::kAttentionTileRows - 1) / simd::kAttentionTileRows;
+  if (batch * tiles < threads) tiles = std::min((n + block - 1) / block, (threads + batch - 1) / batch);
+  const int64_t tile_rows = ((n + tiles - 1) / tiles + block - 1) / block * block;
   tiles = (n + tile_rows - 1) / tile_rows;
   // Work per task in multiply-adds over 8: a vector FMA does 8 on AVX2, at
   // about the cost of moving one element through memory (kMinParallelWork).
