@@ -133,7 +133,8 @@ ValueId Builder::matmul(ValueId a, ValueId b) { return add_node(OpKind::kMatMul,
 ValueId Builder::softmax(ValueId x, int64_t axis) {
   return add_node(OpKind::kSoftmax, {x}, AxisAttrs{normalize_axis(x, axis)}, scope_);
 }
-ValueId Builder::attention(ValueId q, ValueId k, ValueId v, float scale) {
+ValueId Builder::attention(ValueId q, ValueId k, ValueId v, float scale, ValueId bias) {
+  if (bias != kNoValue) return add_node(OpKind::kAttention, {q, k, v, bias}, ScaleAttrs{scale}, scope_);
   return add_node(OpKind::kAttention, {q, k, v}, ScaleAttrs{scale}, scope_);
 }
 ValueId Builder::gelu(ValueId x) { return add_node(OpKind::kGelu, {x}, std::monostate{}, scope_); }

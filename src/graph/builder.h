@@ -68,9 +68,9 @@ class Builder {
   // ---- functional ops (torch names) -------------------------------------------
   ValueId matmul(ValueId a, ValueId b);
   ValueId softmax(ValueId x, int64_t axis);
-  // softmax(scale q k^T, last axis) v in one op. Models write the three ops;
-  // the fuse_attention pass makes this one (tests build it directly).
-  ValueId attention(ValueId q, ValueId k, ValueId v, float scale);
+  // softmax(scale q k^T [+ bias], last axis) v in one op. Models write the
+  // three ops; the fuse_attention pass makes this one (tests build it directly).
+  ValueId attention(ValueId q, ValueId k, ValueId v, float scale, ValueId bias = kNoValue);
   ValueId gelu(ValueId x);
   ValueId silu(ValueId x);
   ValueId relu(ValueId x);

@@ -170,6 +170,11 @@ class Graph {
 // the node's op and module path when the inputs do not fit.
 Shape infer_shape(const Graph& graph, const Node& node);
 
+// Whether an attention bias of shape `bias` adds to `scores` [...,N,M] without
+// changing its shape: the last two dims equal [N,M], the leading ones (right
+// aligned, missing ones 1) each 1 or equal.
+bool bias_fits_scores(const Shape& bias, const Shape& scores);
+
 // Output size of a pooling window along one axis (torch's rule, ceil_mode included).
 int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode);
 

@@ -40,8 +40,8 @@ enum class OpKind : uint8_t {
   kPool2d,       // NCHW average or max pooling (torch AvgPool2d / MaxPool2d semantics)
   kPad,          // constant padding, per axis (before, after)
   kIndexSelect,  // x, indices[K] (a constant) -> x with `axis` replaced by x[..., indices, ...]
-  kAttention,    // q[...,N,D], k[...,M,D], v[...,M,Dv] -> softmax(alpha q k^T, last axis) v [...,N,Dv];
-                 // leading dims equal. Made by the fuse_attention pass (ScaleAttrs: alpha)
+  kAttention,    // q[...,N,D], k[...,M,D], v[...,M,Dv], bias[...,N,M]? -> softmax(alpha q k^T + bias) v
+                 // [...,N,Dv]; leading dims equal, bias's broadcast to them. Made by fuse_attention (ScaleAttrs)
   kCount
 };
 

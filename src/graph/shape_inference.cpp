@@ -47,6 +47,16 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
 
 }  // namespace
 
+bool bias_fits_scores(const Shape& bias, const Shape& scores) {
+  if (bias.size() < 2 || bias.size() > scores.size()) return false;
+  const size_t skip = scores.size() - bias.size();
+  for (size_t i = 0; i < bias.size(); ++i) {
+    const bool trailing = i + 2 >= bias.size();
+    if (bias[i] != scores[skip + i] && (trailing || bias[i] != 1)) return false;
+  }
+  return true;
+}
+
 int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode) {
   const int64_t span = in + 2 * pad - kernel;
   if (span < 0) return 0;
@@ -148,7 +158,7 @@ Shape infer(const Graph& graph, const Node& node) {
       return out;
     }
     case OpKind::kAttention: {
-      expect_inputs(node, 3, 3);
+      expect_inputs(node, 3, 4);
       const Shape& q = in(0);
       const Shape& k = in(1);
       const Shape& v = in(2);
@@ -158,6 +168,13 @@ Shape infer(const Graph& graph, const Node& node) {
           !std::equal(q.begin(), q.end() - 2, v.begin())) {
         fail(node, fmt::format("attention needs q [...,N,D], k [...,M,D], v [...,M,Dv]; got {}, {}, {}",
                                shape_str(q), shape_str(k), shape_str(v)));
+      }
+      if (node.inputs.size() == 4) {
+        Shape scores = q;
+        scores.back() = k[rank - 2];
+        if (!bias_fits_scores(in(3), scores)) {
+          fail(node, fmt::format("bias {} does not broadcast to the scores {}", shape_str(in(3)), shape_str(scores)));
+        }
       }
       Shape out = q;
       out.back() = v.back();

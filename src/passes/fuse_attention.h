@@ -1,10 +1,12 @@
-// fuse_attention: matmul(softmax(matmul(q, k, transpose_b, alpha)), v) ->
-// attention(q, k, v) alpha, so the [.., N, M] scores never reach memory
-// (runtime/kernels/hwy/attention.cpp). Fires when the scores and the softmax
-// output each have one reader and are not graph outputs, the softmax is over
-// the last axis, and neither matmul has an epilogue (nor the second an alpha).
-// A bias or mask added to the scores (Swin, BEiT, LeViT) stops it: those keep
-// the three ops.
+// fuse_attention: matmul(softmax(matmul(q, k, transpose_b, alpha) [scale s]
+// [+ bias]), v) -> attention(q, k, v [, bias]) alpha*s, so the [.., N, M]
+// scores never reach memory (runtime/kernels/hwy/attention.cpp). Fires when
+// every value on the way has one reader and is not a graph output, the
+// softmax is over the last axis, neither matmul has an epilogue (nor the
+// second an alpha), no scale follows the bias add, and the bias has the
+// scores' last two dims and 1 or the scores' size in each leading one
+// (a relative-position bias per head: BEiT, LeViT, TinyViT, EfficientFormer).
+// Scores reshaped around the add (Swin's window mask) keep the three ops.
 #pragma once
 
 #include "graph/graph.h"

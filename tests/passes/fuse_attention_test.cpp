@@ -16,7 +16,9 @@ using litevit::testing_util::apply_and_compare;
 using litevit::testing_util::count_ops;
 
 struct Options {
-  bool bias = false;              // scores + a [N, M] input before the softmax
+  Shape bias;                     // scores + an input of this shape before the softmax (none if empty)
+  bool scale_after = false;       // the 1/sqrt(d) scale on the scores (LeViT) rather than on q
+  bool scale_after_bias = false;  // ... and after the bias add (scales the bias too)
   bool probabilities_out = false; // the softmax output is also a graph output
   int64_t softmax_axis = -1;
 };
@@ -27,8 +29,11 @@ Graph attention_graph(const Shape& q, const Shape& k, const Shape& v, const Opti
   Graph g;
   Builder b(g);
   const ValueId qv = b.input("q", q), kv = b.input("k", k), vv = b.input("v", v);
-  ValueId s = b.matmul(b.scale(qv, 0.25f), b.transpose(kv, -2, -1));
-  if (o.bias) s = b.add(s, b.input("bias", {q.end()[-2], k.end()[-2]}));
+  const bool scale_q = !o.scale_after && !o.scale_after_bias;
+  ValueId s = b.matmul(scale_q ? b.scale(qv, 0.25f) : qv, b.transpose(kv, -2, -1));
+  if (o.scale_after) s = b.scale(s, 0.25f);
+  if (!o.bias.empty()) s = b.add(s, b.input("bias", o.bias));
+  if (o.scale_after_bias) s = b.scale(s, 0.25f);
   const ValueId p = b.softmax(s, o.softmax_axis);
   b.output("y", b.matmul(p, vv));
   if (o.probabilities_out) b.output("p", p);
@@ -55,11 +60,47 @@ TEST(FuseAttention, BatchedHeadsWithOtherKeyAndValueSizes) {
   EXPECT_EQ(total_macs(fused), total_macs(attention_graph({2, 3, 7, 5}, {2, 3, 9, 5}, {2, 3, 9, 4})));
 }
 
-TEST(FuseAttention, NotWithABiasOnTheScores) {
-  auto [same, changed] = apply_and_compare(attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.bias = true}),
-                                           litevit::passes::fuse_attention);
+TEST(FuseAttention, WithABiasPerHeadAndTheScaleOnTheScores) {
+  // LeViT / EfficientFormer: scale(q k^T) + bias[heads, N, M].
+  auto [fused, changed] =
+      apply_and_compare(attention_graph({2, 3, 6, 4}, {2, 3, 8, 4}, {2, 3, 8, 5}, {.bias = {3, 6, 8}, .scale_after = true}),
+                        litevit::passes::fuse_attention);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(count_ops(fused, OpKind::kAttention), 1);
+  EXPECT_EQ(count_ops(fused, OpKind::kAdd), 0);
+  EXPECT_EQ(count_ops(fused, OpKind::kScale), 0);
+  for (const Node& n : fused.nodes()) {
+    if (n.op == OpKind::kAttention) {
+      EXPECT_EQ(n.inputs.size(), 4u);
+      EXPECT_FLOAT_EQ(std::get<ScaleAttrs>(n.attrs).alpha, 0.25f);
+    }
+  }
+}
+
+TEST(FuseAttention, WithABiasPerBatchAndHeadOrSharedByAll) {
+  for (const Shape& bias : {Shape{2, 3, 6, 8}, Shape{2, 1, 6, 8}, Shape{1, 1, 6, 8}, Shape{6, 8}}) {
+    SCOPED_TRACE(shape_str(bias));
+    auto [fused, changed] = apply_and_compare(attention_graph({2, 3, 6, 4}, {2, 3, 8, 4}, {2, 3, 8, 5}, {.bias = bias}),
+                                              litevit::passes::fuse_attention);
+    EXPECT_TRUE(changed);
+    EXPECT_EQ(count_ops(fused, OpKind::kAttention), 1);
+  }
+}
+
+TEST(FuseAttention, NotWhenTheScaleFollowsTheBias) {
+  // softmax(s (q k^T + bias)): the scale applies to the bias too.
+  auto [same, changed] = apply_and_compare(
+      attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.bias = {2, 6, 6}, .scale_after_bias = true}),
+      litevit::passes::fuse_attention);
   EXPECT_FALSE(changed);
   EXPECT_EQ(count_ops(same, OpKind::kAttention), 0);
+}
+
+TEST(FuseAttention, NotWithABiasBroadcastAlongTheKeys) {
+  // A [N, 1] bias broadcasts inside the score matrix; the op takes whole [N, M] ones.
+  auto [same, changed] = apply_and_compare(attention_graph({1, 2, 6, 4}, {1, 2, 6, 4}, {1, 2, 6, 4}, {.bias = {6, 1}}),
+                                           litevit::passes::fuse_attention);
+  EXPECT_FALSE(changed);
 }
 
 TEST(FuseAttention, NotWhenTheProbabilitiesAreAnOutput) {

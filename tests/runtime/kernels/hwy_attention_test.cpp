@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "graph/builder.h"
+#include "runtime/kernel_test_util.h"
 #include "runtime/kernels/hwy/attention.h"
 
 namespace {
@@ -172,5 +174,43 @@ TEST(attention_hwy, ConcurrentCallsGiveTheSameBitsAsAlone) {
     EXPECT_TRUE(same_b);
   }
 }
+
+
+
+// The attention op through a plan (attention_hwy vs the reference kernel),
+// with a bias per head, per batch, shared, on a BEiT-like and a LeViT-like
+// shape; a bias varying along two separate leading dims stays on the reference.
+namespace graph_level {
+
+using namespace litevit::graph;
+using litevit::testing_util::expect_fast_matches;
+
+Graph attention_op_graph(const Shape& q, int64_t m, int64_t dv, const Shape& bias) {
+  Graph g;
+  Builder b(g);
+  Shape k = q, v = q;
+  k.end()[-2] = m;
+  v.end()[-2] = m;
+  v.back() = dv;
+  const ValueId bias_value = bias.empty() ? kNoValue : b.input("bias", bias);
+  b.output("y", b.attention(b.input("q", q), b.input("k", k), b.input("v", v), 0.125f, bias_value));
+  return g;
+}
+
+TEST(attention_hwy, OpWithAndWithoutBias) {
+  expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {}), {"attention_hwy"});
+  expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {3, 7, 9}), {"attention_hwy"});        // per head
+  expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {2, 1, 7, 9}), {"attention_hwy"});     // per batch
+  expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {2, 3, 7, 9}), {"attention_hwy"});     // per both
+  expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {7, 9}), {"attention_hwy"});           // shared
+  expect_fast_matches(attention_op_graph({1, 12, 197, 64}, 197, 64, {1, 12, 197, 197}), {"attention_hwy"});  // BEiT
+  expect_fast_matches(attention_op_graph({1, 4, 196, 16}, 196, 32, {4, 196, 196}), {"attention_hwy"}, 2);    // LeViT
+}
+
+TEST(attention_hwy, BiasVaryingAlongTwoSeparateDimsRunsTheReference) {
+  expect_fast_matches(attention_op_graph({2, 3, 4, 7, 5}, 9, 4, {2, 1, 4, 7, 9}), {"attention_reference"});
+}
+
+}  // namespace graph_level
 
 }  // namespace

@@ -101,13 +101,19 @@ HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const flo
 }
 
 // In place over one score row of m real and m_pad stored columns:
+// s += bias (the row's m bias values, when not null), then
 // p = exp(s - max s), unnormalised; returns 1 / sum p. The padded columns are
 // set to -inf first so they do not raise the max (their p is 0 and the
 // weighted sum never reads them).
 template <class D>
-HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad) {
+HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad, const float* HWY_RESTRICT bias) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
+  if (bias != nullptr) {   // the tail's lanes past m get garbage, overwritten by -inf below
+    size_t j = 0;
+    for (; j + lanes <= m; j += lanes) hn::Store(hn::Add(hn::Load(d, s + j), hn::LoadU(d, bias + j)), d, s + j);
+    if (j < m) hn::Store(hn::Add(hn::Load(d, s + j), LoadFirst(d, bias + j, m - j)), d, s + j);
+  }
   std::fill(s + m, s + m_pad, -HUGE_VALF);
   V max0 = hn::Set(d, -HUGE_VALF), max1 = max0;
   for (size_t j = 0; j < m_pad; j += 2 * lanes) {
@@ -214,24 +220,26 @@ HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t m, int64_t dv, i
 }
 
 // R query rows (q and out point at the first) of one batch whose k^T and v
-// are packed. The rows of q are scaled into q_scaled (R x depth floats) first
+// are packed; bias points at the first row's bias (rows m apart) or is null. The rows of q are scaled into q_scaled (R x depth floats) first
 // rather than the scores after: R x depth multiplies instead of R x m (exact
 // either way for the usual power-of-two scales 1/4, 1/8).
 template <int R, class D>
 HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RESTRICT kt, const float* HWY_RESTRICT v,
                            float* HWY_RESTRICT q_scaled, float* HWY_RESTRICT s, float* HWY_RESTRICT out, size_t m,
-                           size_t m_pad, size_t depth, size_t dv, size_t dv_pad, float scale) {
+                           size_t m_pad, size_t depth, size_t dv, size_t dv_pad, float scale,
+                           const float* HWY_RESTRICT bias) {
   for (size_t i = 0; i < R * depth; ++i) q_scaled[i] = scale * q[i];
   Scores<R>(d, q_scaled, depth, kt, m_pad, s);
   float inv_sum[R];
-  for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad);
+  for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad, bias == nullptr ? nullptr : bias + r * m);
   WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
 // `tile_rows` query rows; all on the calling thread.
 void AttentionTasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t depth,
-                    int64_t dv, float scale, int64_t tile_rows, int64_t task_begin, int64_t task_end) {
+                    int64_t dv, float scale, const float* bias, int64_t bias_divisor, int64_t bias_count,
+                    int64_t tile_rows, int64_t task_begin, int64_t task_end) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t m_pad = (m + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
@@ -253,10 +261,11 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
       PackValues(v + b * m * dv, m, dv, dv_pad, 2 * lanes, v_packed);
       packed_batch = b;
     }
+    const float* bias_b = bias == nullptr ? nullptr : bias + (b / bias_divisor) % bias_count * n * m;
     const auto attend = [&]<int R>(int64_t row) {
       AttendRows<R>(d, q + (b * n + row) * depth, kt, v_packed, q_scaled, s, out + (b * n + row) * dv, static_cast<size_t>(m),
                     static_cast<size_t>(m_pad), static_cast<size_t>(depth), static_cast<size_t>(dv),
-                    static_cast<size_t>(dv_pad), scale);
+                    static_cast<size_t>(dv_pad), scale, bias_b == nullptr ? nullptr : bias_b + row * m);
     };
     int64_t row = row_begin;
     for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
@@ -281,8 +290,10 @@ HWY_EXPORT(AttentionTasks);
 // Dispatch from here: inside litevit::runtime::hwy, HWY_DYNAMIC_DISPATCH's
 // `hwy::` would name that namespace (common.h).
 void attention_tasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t d,
-                     int64_t dv, float scale, int64_t tile_rows, int64_t task_begin, int64_t task_end) {
-  HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, n, m, d, dv, scale, tile_rows, task_begin, task_end);
+                     int64_t dv, float scale, const runtime::hwy::AttentionBias& bias, int64_t tile_rows,
+                     int64_t task_begin, int64_t task_end) {
+  HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, n, m, d, dv, scale, bias.data, bias.batch_divisor,
+                                       bias.batch_count, tile_rows, task_begin, task_end);
 }
 }  // namespace
 }  // namespace litevit::simd
@@ -290,7 +301,7 @@ void attention_tasks(const float* q, const float* k, const float* v, float* out,
 namespace litevit::runtime::hwy {
 
 void attention(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t n,
-               int64_t m, int64_t d, int64_t dv, float scale, int threads) {
+               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias) {
   if (batch <= 0 || n <= 0 || dv <= 0) return;
   if (m <= 0) {
     std::fill(out, out + batch * n * dv, 0.0f);
@@ -309,7 +320,7 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   // about the cost of moving one element through memory (kMinParallelWork).
   const int64_t work = tile_rows * m * (d + dv) / 8;
   parallel_for(threads, batch * tiles, work, [&](int64_t begin, int64_t end) {
-    simd::attention_tasks(q, k, v, out, n, m, d, dv, scale, tile_rows, begin, end);
+    simd::attention_tasks(q, k, v, out, n, m, d, dv, scale, bias, tile_rows, begin, end);
   });
 }
 

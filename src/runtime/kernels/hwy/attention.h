@@ -8,7 +8,18 @@
 
 namespace litevit::runtime::hwy {
 
-// out[b] = softmax(scale * q[b] k[b]^T, along the last axis) v[b] for b < batch.
+// An additive bias on the scores (relative-position bias, attention bias),
+// added after the scale: softmax(scale q k^T + bias). One [n, m] matrix per
+// batch, batch b reading the one at data + ((b / batch_divisor) % batch_count) * n * m:
+// a bias shared by every batch has count 1; one per head of [batch, heads]
+// has divisor 1, count heads. No bias: data null.
+struct AttentionBias {
+  const float* data = nullptr;
+  int64_t batch_divisor = 1;
+  int64_t batch_count = 1;
+};
+
+// out[b] = softmax(scale * q[b] k[b]^T [+ bias of b], along the last axis) v[b] for b < batch.
 // q [batch, n, d], k [batch, m, d], v [batch, m, dv], out [batch, n, dv]; all
 // contiguous row-major fp32; out does not alias the inputs. Runs on up to
 // `threads` OpenMP threads. Each output row is computed by the same sequence
@@ -16,6 +27,6 @@ namespace litevit::runtime::hwy {
 // Safe to call from several threads at once (the scratch is thread-local).
 // m = 0 gives zeros (an empty weighted sum).
 void attention(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t n,
-               int64_t m, int64_t d, int64_t dv, float scale, int threads);
+               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias = {});
 
 }  // namespace litevit::runtime::hwy

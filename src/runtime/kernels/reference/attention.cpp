@@ -1,5 +1,8 @@
 // Fused attention, batched over the leading dims:
-// y[b, i, :] = sum_j p[i, j] v[b, j, :] with p[i, :] = softmax_j(alpha q[b, i, :] . k[b, j, :]).
+// y[b, i, :] = sum_j p[i, j] v[b, j, :] with
+// p[i, :] = softmax_j(alpha q[b, i, :] . k[b, j, :] + bias[b', i, j]), the bias
+// (optional 4th input) broadcast over the leading dims numpy-style (b' is b
+// with the bias's size-1 dims at 0).
 // Scores, softmax and the weighted sum in double, one query row at a time.
 #include <algorithm>
 #include <cmath>
@@ -21,7 +24,24 @@ void attention(const KernelContext& c) {
     return;
   }
   std::vector<double> p(static_cast<size_t>(m)), row(static_cast<size_t>(dv));
+  const bool has_bias = c.inputs.size() == 4;
   for (int64_t b = 0; b < batch; ++b) {
+    const float* bias = nullptr;
+    if (has_bias) {   // b -> index into the bias's leading dims (right aligned with q's)
+      const graph::Shape& bs = c.in_shape(3);
+      int64_t rest = b, offset = 0, stride = n * m;
+      for (size_t i = 2; i < qs.size(); ++i) {   // q's leading dims, innermost first
+        const int64_t size = qs[qs.size() - 1 - i];
+        const int64_t index = rest % size;
+        rest /= size;
+        if (i < bs.size()) {
+          const int64_t bias_size = bs[bs.size() - 1 - i];
+          if (bias_size != 1) offset += index * stride;
+          stride *= bias_size;
+        }
+      }
+      bias = c.in(3) + offset;
+    }
     const float* q = c.in(0) + b * n * d;
     const float* k = c.in(1) + b * m * d;
     const float* v = c.in(2) + b * m * dv;
@@ -30,7 +50,7 @@ void attention(const KernelContext& c) {
       for (int64_t j = 0; j < m; ++j) {
         double dot = 0.0;
         for (int64_t t = 0; t < d; ++t) dot += static_cast<double>(q[i * d + t]) * k[j * d + t];
-        p[static_cast<size_t>(j)] = alpha * dot;
+        p[static_cast<size_t>(j)] = alpha * dot + (bias != nullptr ? bias[i * m + j] : 0.0);
       }
       const double max_score = *std::max_element(p.begin(), p.end());
       double sum = 0.0;
