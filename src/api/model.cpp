@@ -30,7 +30,7 @@ struct Model::Impl {
   uint64_t random_seed = 0;
 
   std::mutex mutex;                          // guards the caches below
-  runtime::WeightMap weight_cache;           // fp32 weights shared by all compiled shapes
+  runtime::WeightCache weight_cache;         // fp32 weights shared by the compiled shapes (weakly)
   std::map<graph::Shape, std::shared_ptr<const runtime::Plan>> plans;
 
   runtime::CompileOptions compile_options() const {
@@ -61,7 +61,7 @@ struct Model::Impl {
   // and the passes see the data they fold. Weight-only nodes are folded
   // before the passes too, so a reshaped or gathered parameter (a [C,1,1]
   // layer scale, a relative-position bias) is a constant to them.
-  std::shared_ptr<const runtime::Plan> compile(graph::Graph graph, runtime::WeightMap* cache) const {
+  std::shared_ptr<const runtime::Plan> compile(graph::Graph graph, runtime::WeightCache* cache) const {
     if (weights_file) runtime::bind_weights(graph, *weights_file, cache);
     else runtime::bind_random_weights(graph, random_seed);
     runtime::fold_constants(graph);

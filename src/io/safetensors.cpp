@@ -307,7 +307,18 @@ std::vector<float> SafetensorsFile::read_f32(const TensorInfo& tensor) const {
     fail_tensor(path_, tensor.name, "cannot read as floats (expected F32, F16 or BF16, got {})",
                 dtype_name(tensor.dtype));
   }
+  release_pages(tensor);
   return out;
+}
+
+void SafetensorsFile::release_pages(const TensorInfo& tensor) const {
+  if (tensor.nbytes == 0) return;
+  // Whole pages around the tensor: a neighbour's share of a boundary page is
+  // simply read from the file again (the mapping is private and read-only).
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(tensor.data) / page * page;
+  const auto end = (reinterpret_cast<uintptr_t>(tensor.data) + tensor.nbytes + page - 1) / page * page;
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);   // advice: failure changes nothing
 }
 
 std::vector<int64_t> SafetensorsFile::read_i64(const TensorInfo& tensor) const {

@@ -49,13 +49,16 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   // The tensor's values as fp32 (F32 copied, F16/BF16 upcast exactly).
-  // Throws litevit::Error for integer tensors.
+  // Throws litevit::Error for integer tensors. The tensor's pages of the
+  // mapping are then given back (madvise DONTNEED: a later read maps them
+  // from the file again), so a converted checkpoint is not resident twice.
   std::vector<float> read_f32(const TensorInfo& tensor) const;
   // The tensor's values as int64 (I64 only); throws litevit::Error otherwise.
   std::vector<int64_t> read_i64(const TensorInfo& tensor) const;
 
  private:
   SafetensorsFile() = default;
+  void release_pages(const TensorInfo& tensor) const;
   std::string path_;
   void* mapping_ = nullptr;
   std::size_t mapping_size_ = 0;

@@ -24,7 +24,7 @@ graph::Shape to_shape(const std::vector<int64_t>& dims) { return graph::Shape(di
 
 }  // namespace
 
-void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache) {
+void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightCache* cache) {
   std::vector<std::string> missing, unexpected, misshaped;
   std::set<std::string> expected_keys;
   WeightMap bound;
@@ -47,8 +47,10 @@ void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightMa
     }
     if (cache != nullptr) {
       if (auto hit = cache->find(param.name); hit != cache->end()) {
-        bound[param.name] = hit->second;
-        continue;
+        if (WeightBuffer alive = hit->second.lock()) {
+          bound[param.name] = std::move(alive);
+          continue;
+        }
       }
     }
     auto buffer = std::make_shared<const std::vector<float>>(file.read_f32(*tensor));

@@ -16,11 +16,15 @@ namespace litevit::runtime {
 
 using WeightBuffer = std::shared_ptr<const std::vector<float>>;
 using WeightMap = std::unordered_map<std::string, WeightBuffer>;
+// Buffers converted for another graph of the same model, held weakly: one
+// lives while a plan still reads it. A plan releases the weights its kernels
+// packed into their own layout (Plan), so these are not kept twice.
+using WeightCache = std::unordered_map<std::string, std::weak_ptr<const std::vector<float>>>;
 
 // Attaches fp32 data (Value::data) to every parameter of `graph`. `cache`
-// (optional) keeps buffers already upcast for another graph of the same
+// (optional) shares buffers still alive from another graph of the same
 // model, so building a second shape does not read or convert them again.
-void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightMap* cache = nullptr);
+void bind_weights(graph::Graph& graph, const io::SafetensorsFile& file, WeightCache* cache = nullptr);
 
 // Deterministic random weights for every parameter of `graph` (benchmarks and
 // shape checks without a checkpoint): uniform with variance 1/fan_in for

@@ -36,9 +36,38 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
   for (const graph::Node& node : graph_.nodes()) {
     LITEVIT_ASSERT(arena_floats_[static_cast<size_t>(node.output)] >= 0, "node output outside the arena");
   }
+  // Kernels are made in node order; a weight's fp32 data is dropped as soon
+  // as its last reader's kernel exists, if every reader packed it
+  // (Kernel::packed_input). So the fp32 and packed copies of all the weights
+  // are never resident together (BEiT-base: peak RSS 1103 -> 6xx MiB).
+  std::vector<int32_t> last_reader(graph_.values().size(), -1);
+  for (size_t n = 0; n < graph_.nodes().size(); ++n) {
+    for (graph::ValueId in : graph_.nodes()[n].inputs) last_reader[static_cast<size_t>(in)] = static_cast<int32_t>(n);
+  }
+  std::vector<bool> read_at_run(graph_.values().size(), false);
+  for (const auto& [name, id] : graph_.outputs()) read_at_run[static_cast<size_t>(id)] = true;   // copied out by run()
+  auto release_if_packed = [&](size_t v) {
+    graph::Value& value = graph_.value(static_cast<graph::ValueId>(v));
+    const bool weight = value.kind == graph::ValueKind::kParameter || value.kind == graph::ValueKind::kConstant;
+    if (weight && value.data && !read_at_run[v]) {
+      value.data.reset();
+      fixed_data_[v] = nullptr;
+    }
+  };
+  for (size_t v = 0; v < graph_.values().size(); ++v) {
+    if (last_reader[v] < 0) release_if_packed(v);   // read by no node (folded into a constant)
+  }
   const CompileContext context{.graph = graph_, .threads = threads_};
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
     kernels_.push_back(memory_.is_alias[n] ? nullptr : make_kernel(context, graph_.nodes()[n], options.reference_kernels));
+    const auto& inputs = graph_.nodes()[n].inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const auto v = static_cast<size_t>(inputs[i]);
+      if (!kernels_[n] || !kernels_[n]->packed_input(i)) read_at_run[v] = true;
+    }
+    for (graph::ValueId in : inputs) {
+      if (last_reader[static_cast<size_t>(in)] == static_cast<int32_t>(n)) release_if_packed(static_cast<size_t>(in));
+    }
   }
 }
 

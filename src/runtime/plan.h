@@ -2,6 +2,9 @@
 // placed in one arena (passes/plan_memory.h), ready to run. A Plan is
 // immutable once built; each run() takes an arena from a pool (allocated on
 // first need, reused afterwards), so one plan can run from several threads.
+// Weights that every reading kernel packed into its own layout (oneDNN conv
+// and linear) are released once the kernels exist: graph().value(w).data is
+// then null. The model keeps its checkpoint file, not a second fp32 copy.
 #pragma once
 
 #include <memory>

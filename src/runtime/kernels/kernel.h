@@ -34,6 +34,10 @@ class Kernel {
   virtual ~Kernel() = default;
   virtual void run(const KernelContext& context) const = 0;
   virtual const char* name() const = 0;   // "conv2d_reference", "conv2d_onednn", ...
+  // Whether the kernel copied input `index` (a weight) into its own layout
+  // when it was created and never reads the original again: a plan whose
+  // readers of a weight all did so releases the weight's fp32 buffer.
+  virtual bool packed_input(size_t index) const { return false; }
 };
 
 }  // namespace litevit::runtime

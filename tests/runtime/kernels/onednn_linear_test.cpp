@@ -111,6 +111,44 @@ TEST(onednn_common, ActivationAfterPrimitiveOnlyTranscendentalOffAvx512) {
   }
 }
 
+// A plan drops the fp32 data of a weight once every kernel reading it packed
+// its own copy (linear_onednn packs the matrix, not the bias); a reference
+// plan keeps it, and a weight also read by an unpacking kernel stays.
+TEST(linear_onednn, PlanReleasesOnlyPackedWeights) {
+  auto weight_data = [](const litevit::runtime::Plan& plan, const std::string& name) {
+    for (const Value& v : plan.graph().values()) {
+      if (v.name == name) return v.data != nullptr;
+    }
+    ADD_FAILURE() << "no value " << name;
+    return false;
+  };
+  Graph g = linear_graph({{1, 5, 8}, 8, true, kNone, false});
+  litevit::testing_util::bind_random_parameters(g, 3);
+  const litevit::runtime::Plan fast(g, {.reference_kernels = false, .threads = 1});
+  EXPECT_FALSE(weight_data(fast, "fc.weight"));
+  EXPECT_TRUE(weight_data(fast, "fc.bias"));   // read at run time
+  const litevit::runtime::Plan reference(g, {.reference_kernels = true, .threads = 1});
+  EXPECT_TRUE(weight_data(reference, "fc.weight"));
+
+  // The same [8, 8] matrix also added to the output: the add kernel reads it.
+  Graph shared;
+  Builder b(shared);
+  const ValueId w = b.parameter("fc.weight", {8, 8});
+  Node node{.op = OpKind::kLinear, .inputs = {b.input("input", {8, 8}), w}, .output = kNoValue,
+            .attrs = LinearAttrs{}, .module_path = "fc"};
+  node.output = shared.add_value({.kind = ValueKind::kNodeOutput, .name = "y", .shape = infer_shape(shared, node)});
+  const ValueId y = node.output;
+  shared.add_node(std::move(node));
+  b.output("y", b.add(y, w));
+  litevit::testing_util::bind_random_parameters(shared, 4);
+  const litevit::runtime::Plan both(shared, {.reference_kernels = false, .threads = 1});
+  EXPECT_TRUE(weight_data(both, "fc.weight"));
+  const litevit::Tensor x{{8, 8}, litevit::testing_util::random_values(64, 5)};
+  const auto got = both.run({&x});
+  const auto want = litevit::runtime::Plan(shared, {.reference_kernels = true, .threads = 1}).run({&x});
+  EXPECT_LE(litevit::relative_error(got[0].second, want[0].second), 1e-5);
+}
+
 // One plan run from two threads at once (plans of 1 and 2 OpenMP threads):
 // the same bits as alone.
 TEST(linear_onednn, ConcurrentRunsOfOnePlan) {

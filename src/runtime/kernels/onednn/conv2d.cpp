@@ -98,6 +98,8 @@ class Conv2dKernel final : public PrimitiveKernel {
     weights_ = pack_weights(user_weights_md, graph.value(node.inputs[1]).data->data(), pd.weights_desc());
   }
 
+  bool packed_input(size_t index) const override { return index == 1; }
+
   void run(const KernelContext& c) const override {
     const size_t count = output_bytes_ / sizeof(float);
     const float* residual = epilogue_.residual ? c.inputs.back().data : nullptr;

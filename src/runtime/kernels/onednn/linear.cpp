@@ -73,6 +73,8 @@ class LinearKernel final : public PrimitiveKernel {
     weights_ = pack_weights(user_weights_md, graph.value(node.inputs[1]).data->data(), pd.weights_desc());
   }
 
+  bool packed_input(size_t index) const override { return index == 1; }
+
   void run(const KernelContext& c) const override {
     const size_t count = static_cast<size_t>(dst_md_.get_size() / sizeof(float));
     const float* residual = epilogue_.residual ? c.inputs.back().data : nullptr;
