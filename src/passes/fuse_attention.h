@@ -6,7 +6,9 @@
 // second an alpha), no scale follows the bias add, and the bias has the
 // scores' last two dims and 1 or the scores' size in each leading one
 // (a relative-position bias per head: BEiT, LeViT, TinyViT, EfficientFormer).
-// Scores reshaped around the add (Swin's window mask) keep the three ops.
+// Reshapes that only regroup the scores' leading dims may sit on the way
+// (Swin adds bias + window mask in [1, windows, heads, N, N]) when the bias
+// then still lines up with the matmul's output (batch 1 for Swin's mask).
 #pragma once
 
 #include "graph/graph.h"

@@ -87,6 +87,36 @@ TEST(FuseAttention, WithABiasPerBatchAndHeadOrSharedByAll) {
   }
 }
 
+// Swin: scores [B*windows, heads, N, M] regrouped to [B, windows, heads, N, M]
+// for the bias + window mask [windows, heads, N, M], then back.
+Graph swin_graph(int64_t batch, const Shape& mask) {
+  Graph g;
+  Builder b(g);
+  const int64_t windows = 4, heads = 2, n = 5, d = 3;
+  const Shape qs = {batch * windows, heads, n, d};
+  const ValueId q = b.input("q", qs), k = b.input("k", qs), v = b.input("v", qs);
+  ValueId s = b.matmul(q, b.transpose(k, -2, -1));
+  s = b.reshape(s, {batch, windows, heads, n, n});
+  s = b.add(s, b.parameter("mask", mask));
+  s = b.reshape(s, {batch * windows, heads, n, n});
+  b.output("y", b.matmul(b.softmax(s, -1), v));
+  litevit::passes::fold_transpose_into_matmul(g);
+  return g;
+}
+
+TEST(FuseAttention, ThroughReshapesOfTheLeadingDims) {
+  for (const Shape& mask : {Shape{4, 2, 5, 5}, Shape{1, 4, 1, 5, 5}, Shape{2, 5, 5}}) {
+    SCOPED_TRACE(shape_str(mask));
+    auto [fused, changed] = apply_and_compare(swin_graph(1, mask), litevit::passes::fuse_attention);
+    EXPECT_TRUE(changed);
+    EXPECT_EQ(count_ops(fused, OpKind::kAttention), 1);
+    EXPECT_EQ(count_ops(fused, OpKind::kReshape), 0);
+  }
+  // Two images: the mask repeats per image, which no bias of the scores' leading dims expresses.
+  auto [same, changed] = apply_and_compare(swin_graph(2, {4, 2, 5, 5}), litevit::passes::fuse_attention);
+  EXPECT_FALSE(changed);
+}
+
 TEST(FuseAttention, NotWhenTheScaleFollowsTheBias) {
   // softmax(s (q k^T + bias)): the scale applies to the bias too.
   auto [same, changed] = apply_and_compare(
