@@ -1,4 +1,5 @@
 // Kernel microbenchmarks on shapes from the zoo (DeiT-tiny, MobileViT-xxs).
+// Attention appears fused (attention/...) and as its three unfused ops.
 //
 //   cmake -DLITEVIT_BUILD_BENCH=ON ... && ninja kernel_bench
 //   ./bench/kernel_bench [--benchmark_filter=linear] [--benchmark_min_time=0.2]
@@ -72,6 +73,24 @@ std::vector<Case> cases() {
                   }});
   list.push_back({"matmul_av/3x197x197x64", [](Builder& b) {
                     b.output("out", b.matmul(b.input("a", {3, 197, 197}), b.input("v", {3, 197, 64})));
+                  }});
+  // The same attention fused (the fuse_attention pass makes the op; scores stay in cache).
+  for (auto [bh, n, d] : {std::tuple<int64_t, int64_t, int64_t>{3, 197, 64}, {16, 256, 16}}) {
+    list.push_back({"attention/" + std::to_string(bh) + "x" + std::to_string(n) + "x" + std::to_string(d),
+                    [bh, n, d](Builder& b) {
+                      const Shape s = {bh, n, d};
+                      b.output("out", b.attention(b.input("q", s), b.input("k", s), b.input("v", s), 0.125f));
+                    }});
+  }
+  list.push_back({"matmul_qkT/16x256x16x256", [](Builder& b) {   // MobileViT-xxs, unfused
+                    ValueId q = b.input("q", {16, 256, 16}), key = b.input("k", {16, 256, 16});
+                    b.output("out", b.matmul(q, b.transpose(key, 1, 2)));
+                  }});
+  list.push_back({"softmax/16x256x256", [](Builder& b) {
+                    b.output("out", b.softmax(b.input("input", {16, 256, 256}), -1));
+                  }, true});
+  list.push_back({"matmul_av/16x256x256x16", [](Builder& b) {
+                    b.output("out", b.matmul(b.input("a", {16, 256, 256}), b.input("v", {16, 256, 16})));
                   }});
   list.push_back({"layer_norm/197x192", [](Builder& b) {
                     b.output("out", b.layer_norm("norm", b.input("input", {1, 197, 192}), 1e-6f));
