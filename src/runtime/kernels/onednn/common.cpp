@@ -105,8 +105,11 @@ const float* PrimitiveKernel::keep_residual(const float* residual, const float* 
   return saved.data();
 }
 
-void PrimitiveKernel::apply_after(graph::Activation act, float* output, const float* residual, size_t count) const {
-  hwy::apply_epilogue(act, output, residual, static_cast<int64_t>(count), threads_);
+void PrimitiveKernel::finish_epilogue(const graph::Epilogue& epilogue, const graph::Epilogue& fused, float* output,
+                                      const float* residual_after, size_t count) const {
+  const graph::Activation act = fused.act == epilogue.act ? graph::Activation::kNone : epilogue.act;
+  if (act == graph::Activation::kNone && residual_after == nullptr) return;
+  hwy::apply_epilogue(act, output, residual_after, static_cast<int64_t>(count), threads_);
 }
 
 void PrimitiveKernel::set_primitive(const dnnl::primitive_desc& pd) {

@@ -88,15 +88,17 @@ class PrimitiveKernel : public Kernel {
   const std::string& implementation() const { return implementation_; }
 
  protected:
+  PrimitiveKernel(const char* name, int threads) : name_(name), threads_(threads) {}
+
   // The residual as run() must read it after the primitive wrote `output`:
   // itself, or a copy in `saved` when the output is written in place of it.
   static const float* keep_residual(const float* residual, const float* output, size_t count,
                                     std::vector<float>& saved);
-  // output = act(output) + residual (residual may be null) on this kernel's threads.
-  void apply_after(graph::Activation act, float* output, const float* residual, size_t count) const;
-
- protected:
-  PrimitiveKernel(const char* name, int threads) : name_(name), threads_(threads) {}
+  // After the primitive ran with post-ops `fused` (part of `epilogue`): the
+  // activation it left out, then `residual_after` when not null, in one pass
+  // over `output` on this kernel's threads. Nothing when oneDNN did it all.
+  void finish_epilogue(const graph::Epilogue& epilogue, const graph::Epilogue& fused, float* output,
+                       const float* residual_after, size_t count) const;
 
   // Stores the primitive made from `pd`; called during creation.
   void set_primitive(const dnnl::primitive_desc& pd);

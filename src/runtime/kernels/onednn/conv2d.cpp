@@ -118,10 +118,7 @@ class Conv2dKernel final : public PrimitiveKernel {
       args.emplace(residual_arg(fused_), wrap(dst_md_, residual));
     }
     execute(c.node, args);
-    const float* residual_after = residual_ == ResidualPostOp::kAfter ? residual : nullptr;
-    if (fused_.act != epilogue_.act || residual_after != nullptr) {
-      apply_after(fused_.act == epilogue_.act ? graph::Activation::kNone : epilogue_.act, c.output, residual_after, count);
-    }
+    finish_epilogue(epilogue_, fused_, c.output, residual_ == ResidualPostOp::kAfter ? residual : nullptr, count);
   }
 
  private:
