@@ -205,6 +205,7 @@ TEST(attention_hwy, OpWithAndWithoutBias) {
   expect_fast_matches(attention_op_graph({2, 3, 7, 5}, 9, 4, {7, 9}), {"attention_hwy"});           // shared
   expect_fast_matches(attention_op_graph({1, 12, 197, 64}, 197, 64, {1, 12, 197, 197}), {"attention_hwy"});  // BEiT
   expect_fast_matches(attention_op_graph({1, 4, 196, 16}, 196, 32, {4, 196, 196}), {"attention_hwy"}, 2);    // LeViT
+  expect_fast_matches(attention_op_graph({2, 3, 7, 0}, 9, 4, {}), {"attention_hwy"});   // d = 0: uniform weights
 }
 
 TEST(attention_hwy, BiasVaryingAlongTwoSeparateDimsRunsTheReference) {

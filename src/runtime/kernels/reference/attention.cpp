@@ -18,7 +18,7 @@ void attention(const KernelContext& c) {
   const int64_t n = qs.end()[-2], d = qs.back();
   const int64_t m = c.in_shape(1).end()[-2], dv = c.output_shape.back();
   if (graph::shape_numel(c.output_shape) == 0) return;
-  const int64_t batch = graph::shape_numel(qs) / (n * d);
+  const int64_t batch = graph::shape_numel(c.output_shape) / (n * dv);   // not from q: d may be 0
   if (m == 0) {   // no keys: an empty weighted sum
     std::fill(c.output, c.output + graph::shape_numel(c.output_shape), 0.0f);
     return;
