@@ -96,6 +96,7 @@ std::vector<std::pair<std::string, std::function<void(Builder&)>>> family_graphs
                                           NormAttrs{.eps = 1e-5f, .axis = 3}));
        }},
       {"permute", [](Builder& b) { b.output("y", b.permute(b.input("x", {2, 13, 10}), {0, 2, 1})); }},
+      {"permute", [](Builder& b) { b.output("y", b.permute(b.input("x", {1, 3, 7, 11}), {0, 2, 3, 1})); }},
       {"reduce_mean", [](Builder& b) { b.output("y", b.mean(b.input("x", {2, 4, 5, 83}), {1, 2}, false)); }},
       {"reduce_mean", [](Builder& b) { b.output("y", b.mean(b.input("x", {2, 4, 5, 83}), {2, 3}, false)); }},
       {"interpolate",

@@ -1,6 +1,7 @@
 // reshape/permute/slice/expand/concat_hwy vs the reference kernels. The
 // permutes cover each inner loop of the strided copy: rows (innermost axis
-// stays), batched transposes in 4x4 tiles with ragged edges, strided
+// stays), batched transposes in 4x4 tiles with ragged edges, interleaved
+// RGB planes, strided
 // gathers, up to 6-D; slices with steps on inner and outer axes; expands that
 // copy rows and that fill them.
 #include <gtest/gtest.h>
@@ -39,6 +40,9 @@ TEST(permute_hwy, MatchesReference) {
       {{2, 197, 192}, {0, 2, 1}},              // token transpose (ragged 197)
       {{1, 192, 14, 14}, {0, 2, 3, 1}},        // NCHW -> NHWC
       {{2, 13, 11, 17}, {0, 3, 1, 2}},         // NHWC -> NCHW, odd sizes
+      {{2, 3, 37, 29}, {0, 2, 3, 1}},          // RGB image -> NHWC: 3 rows interleave, ragged tail
+      {{1, 2, 9, 5}, {0, 2, 3, 1}},            // 2 and 4 channels interleave too
+      {{1, 4, 33, 1}, {0, 2, 3, 1}},
       {{5, 3}, {1, 0}},                        // tiny transpose: edges only
       {{8, 4}, {1, 0}},                        // whole 4x4 tiles only
       {{3, 4, 5, 6}, {3, 1, 2, 0}},            // strided gather
@@ -72,6 +76,7 @@ TEST(permute_hwy, TwoThreads) {
   expect_fast_matches(permute_graph({2, 197, 192}, {0, 2, 1}), {"permute_hwy"}, 2);
   expect_fast_matches(permute_graph({2, 197, 3, 3, 64}, {2, 0, 3, 1, 4}), {"permute_hwy"}, 2);
   expect_fast_matches(permute_graph({197, 192}, {1, 0}), {"permute_hwy"}, 2);   // one matrix, split in strips
+  expect_fast_matches(permute_graph({1, 3, 224, 224}, {0, 2, 3, 1}), {"permute_hwy"}, 2);   // interleave strips
 }
 
 TEST(permute_hwy, LeavesRanksAboveSixToTheReference) {

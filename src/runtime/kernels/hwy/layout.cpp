@@ -6,7 +6,8 @@
 //            head split, NHWC patch (un)folding, slices of outer axes)
 //   0        rows filled with one value (expand along the last axis)
 //   other    if the next axis out has input stride 1, a batched 2-D transpose
-//            in 4x4 SIMD tiles ([B,N,C] <-> [B,C,N], NCHW <-> NHWC);
+//            in 4x4 SIMD tiles ([B,N,C] <-> [B,C,N], NCHW <-> NHWC), or by
+//            interleaving whole vectors when 2-4 rows become the columns (RGB);
 //            otherwise a strided gather.
 #include <algorithm>
 #include <array>
@@ -31,6 +32,24 @@ void TransposeBlock(const float* HWY_RESTRICT in, int64_t ld, float* HWY_RESTRIC
                     int64_t cols) {
   int64_t a = 0;
 #if HWY_TARGET != HWY_SCALAR
+  if (cols >= 2 && cols <= 4 && ldo == cols) {
+    // A few input rows (an image's RGB planes) interleave into contiguous
+    // output: one full vector of each row per step, no 4x4 tiles to fill.
+    const hn::ScalableTag<float> df;
+    const auto lanes = static_cast<int64_t>(hn::Lanes(df));
+    for (; a + lanes <= rows; a += lanes) {
+      const float* src = in + a;
+      float* dst = out + a * cols;
+      const auto v0 = hn::LoadU(df, src), v1 = hn::LoadU(df, src + ld);
+      if (cols == 2) {
+        hn::StoreInterleaved2(v0, v1, df, dst);
+      } else if (cols == 3) {
+        hn::StoreInterleaved3(v0, v1, hn::LoadU(df, src + 2 * ld), df, dst);
+      } else {
+        hn::StoreInterleaved4(v0, v1, hn::LoadU(df, src + 2 * ld), hn::LoadU(df, src + 3 * ld), df, dst);
+      }
+    }
+  }
   const hn::Full128<float> d;
   for (; a + 4 <= rows; a += 4) {
     int64_t b = 0;
@@ -78,6 +97,8 @@ namespace {
 constexpr size_t kMaxRank = 6;
 // Output rows per transpose work item: 16 floats of each input row = one cache line.
 constexpr int64_t kTransposeStrip = 16;
+// Output rows per work item when only 2-4 input rows interleave (NCHW images -> NHWC).
+constexpr int64_t kInterleaveStrip = 1024;
 
 using Dims = std::array<int64_t, kMaxRank>;
 
@@ -181,16 +202,19 @@ class StridedCopy {
   void run_transpose(const float* in, float* out, int threads) const {
     const size_t outer_rank = rank_ - 2;
     const int64_t rows = dims_[rank_ - 2], cols = dims_[rank_ - 1], ld = strides_[rank_ - 1];
-    const int64_t strips = (rows + kTransposeStrip - 1) / kTransposeStrip;
+    // Interleaving a few rows (cols <= 4) writes whole vectors: longer strips
+    // amortise the call; otherwise 16 rows keep each input row's cache line.
+    const int64_t strip = cols <= 4 ? kInterleaveStrip : kTransposeStrip;
+    const int64_t strips = (rows + strip - 1) / strip;
     int64_t outer = 1;
     for (size_t d = 0; d < outer_rank; ++d) outer *= dims_[d];
-    parallel_for(threads, outer * strips, kTransposeStrip * cols, [&](int64_t begin, int64_t end) {
+    parallel_for(threads, outer * strips, strip * cols, [&](int64_t begin, int64_t end) {
       Odometer at(dims_, strides_, outer_rank, begin / strips);
       for (int64_t item = begin; item < end; ++item) {
-        const int64_t o = item / strips, a = (item % strips) * kTransposeStrip;
+        const int64_t o = item / strips, a = (item % strips) * strip;
         if (item != begin && a == 0) at.next();
         simd::transpose_block(in + at.offset() + a, ld, out + (o * rows + a) * cols, cols,
-                              std::min(kTransposeStrip, rows - a), cols);
+                              std::min(strip, rows - a), cols);
       }
     });
   }
