@@ -134,8 +134,8 @@ ValueId Builder::softmax(ValueId x, int64_t axis) {
   return add_node(OpKind::kSoftmax, {x}, AxisAttrs{normalize_axis(x, axis)}, scope_);
 }
 ValueId Builder::attention(ValueId q, ValueId k, ValueId v, float scale, ValueId bias) {
-  if (bias != kNoValue) return add_node(OpKind::kAttention, {q, k, v, bias}, ScaleAttrs{scale}, scope_);
-  return add_node(OpKind::kAttention, {q, k, v}, ScaleAttrs{scale}, scope_);
+  if (bias != kNoValue) return add_node(OpKind::kAttention, {q, k, v, bias}, AttentionAttrs{.alpha = scale}, scope_);
+  return add_node(OpKind::kAttention, {q, k, v}, AttentionAttrs{.alpha = scale}, scope_);
 }
 ValueId Builder::gelu(ValueId x) { return add_node(OpKind::kGelu, {x}, std::monostate{}, scope_); }
 ValueId Builder::silu(ValueId x) { return add_node(OpKind::kSilu, {x}, std::monostate{}, scope_); }

@@ -120,9 +120,9 @@ int64_t node_macs(const Graph& graph, const Node& node) {
     case OpKind::kMatMul:
       return shape_numel(out) * graph.value(node.inputs[0]).shape.back();
     case OpKind::kAttention: {   // the two matmuls it replaces: q k^T and p v
-      const Shape& q = graph.value(node.inputs[0]).shape;
-      const int64_t keys = graph.value(node.inputs[1]).shape.end()[-2];
-      return shape_numel(q) / q.back() * keys * (q.back() + out.back());
+      const Shape q = attention_operand_shape(graph, node, 0);
+      const int64_t keys = attention_operand_shape(graph, node, 1).end()[-2];
+      return shape_numel(q) / q.back() * keys * (q.back() + attention_operand_shape(graph, node, 3).back());
     }
     default:
       return 0;
@@ -190,6 +190,18 @@ std::string attrs_str(const Attrs& attrs) {
                          a.ceil_mode ? " ceil_mode" : "",
                          a.mode == PoolMode::kAverage && !a.count_include_pad ? " exclude_pad" : "",
                          a.channels_last ? " NHWC" : "");
+    }
+    std::string operator()(const AttentionAttrs& a) const {
+      std::string text = fmt::format(" alpha={:g}", a.alpha);
+      const char* names[] = {"q", "k", "v"};
+      for (size_t i = 0; i < 3; ++i) {
+        if (a.input_views[i]) text += fmt::format(" {}={}", names[i], view_str(*a.input_views[i]));
+      }
+      if (a.output_view) text += " out=" + view_str(*a.output_view);
+      return text;
+    }
+    static std::string view_str(const StridedView& v) {
+      return fmt::format("{}@{}+{}", shape_str(v.shape), shape_str(v.strides), v.offset);
     }
     std::string operator()(const PadAttrs& a) const {
       std::string pads;

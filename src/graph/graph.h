@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -63,6 +64,25 @@ struct ShapeAttrs { Shape shape; };                // reshape, expand
 struct PermuteAttrs { std::vector<int64_t> perm; };
 struct SliceAttrs { int64_t axis = 0, start = 0, end = 0, step = 1; };
 struct ReduceAttrs { std::vector<int64_t> axes; bool keepdim = false; };
+// An attention operand that is a strided view of its value's data: element
+// i of the operand (shape `shape`) is data[offset + sum_k i[k] * strides[k]].
+// fold_attention_views makes these from the permutes that split and merge
+// heads, so the attention reads q, k, v straight from the qkv projection's
+// output and writes tokens-major for the next projection.
+struct StridedView {
+  Shape shape;
+  std::vector<int64_t> strides;
+  int64_t offset = 0;
+};
+// attention: softmax(alpha q k^T [+ bias]) v. Without views, q, k, v and the
+// output are the node's values, contiguous; with them, the output value has
+// shape output_shape and the logical output is written at output_view in it.
+struct AttentionAttrs {
+  float alpha = 1.0f;
+  std::array<std::optional<StridedView>, 3> input_views;   // q, k, v
+  std::optional<StridedView> output_view;
+  Shape output_shape;
+};
 // kBilinear: torch interpolate(mode='bilinear'). kBicubicAntialias: torch
 // interpolate(mode='bicubic', antialias=True), as timm resamples position embeddings.
 enum class InterpolationMode : uint8_t { kBilinear, kBicubicAntialias };
@@ -98,7 +118,8 @@ struct PadAttrs {
 };
 using Attrs = std::variant<std::monostate, Conv2dAttrs, LinearAttrs, MatMulAttrs, NormAttrs,
                            AxisAttrs, ScaleAttrs, ShapeAttrs, PermuteAttrs, SliceAttrs,
-                           ReduceAttrs, InterpolateAttrs, GroupNormAttrs, Pool2dAttrs, PadAttrs>;
+                           ReduceAttrs, InterpolateAttrs, GroupNormAttrs, Pool2dAttrs, PadAttrs,
+                           AttentionAttrs>;
 
 enum class ValueKind : uint8_t { kInput, kParameter, kConstant, kNodeOutput };
 
@@ -174,6 +195,27 @@ Shape infer_shape(const Graph& graph, const Node& node);
 // changing its shape: the last two dims equal [N,M], the leading ones (right
 // aligned, missing ones 1) each 1 or equal.
 bool bias_fits_scores(const Shape& bias, const Shape& scores);
+
+// The logical shape of an attention node's operand: 0-2 q, k, v, 3 the
+// output (the value's own shape unless a StridedView says otherwise).
+Shape attention_operand_shape(const Graph& graph, const Node& node, size_t operand);
+
+// Whether `view` stays inside a value of `numel` elements (offset and strides
+// non-negative, last stride 1 unless the last dim has one element).
+bool view_fits(const StridedView& view, int64_t numel);
+
+// How a view of rank >= 2 holds a batch of [rows, cols] matrices: matrix b
+// (the leading dims flattened) starts at offset + (b / inner_count) *
+// outer_stride + (b % inner_count) * inner_stride, its rows row_stride apart,
+// its cols contiguous. nullopt when the cols are strided or the leading dims
+// do not reduce to two strides (size-1 dims dropped, a dim contiguous with
+// the next merged into it). A contiguous [batch..., N, D] is one level.
+struct BatchedRows {
+  int64_t offset = 0;
+  int64_t inner_count = 1, inner_stride = 0, outer_stride = 0;
+  int64_t row_stride = 0;
+};
+std::optional<BatchedRows> batched_rows(const StridedView& view);
 
 // Output size of a pooling window along one axis (torch's rule, ceil_mode included).
 int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode);

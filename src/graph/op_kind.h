@@ -41,7 +41,8 @@ enum class OpKind : uint8_t {
   kPad,          // constant padding, per axis (before, after)
   kIndexSelect,  // x, indices[K] (a constant) -> x with `axis` replaced by x[..., indices, ...]
   kAttention,    // q[...,N,D], k[...,M,D], v[...,M,Dv], bias[...,N,M]? -> softmax(alpha q k^T + bias) v
-                 // [...,N,Dv]; leading dims equal, bias's broadcast to them. Made by fuse_attention (ScaleAttrs)
+                 // [...,N,Dv]; leading dims equal, bias's broadcast to them. Made by fuse_attention
+                 // (AttentionAttrs: q, k, v, output may be strided views, fold_attention_views)
   kCount
 };
 

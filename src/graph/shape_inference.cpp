@@ -47,6 +47,53 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
 
 }  // namespace
 
+Shape attention_operand_shape(const Graph& graph, const Node& node, size_t operand) {
+  const auto& attrs = std::get<AttentionAttrs>(node.attrs);
+  if (operand < 3) {
+    const auto& view = attrs.input_views[operand];
+    return view ? view->shape : graph.value(node.inputs[operand]).shape;
+  }
+  return attrs.output_view ? attrs.output_view->shape : graph.value(node.output).shape;
+}
+
+bool view_fits(const StridedView& view, int64_t numel) {
+  if (view.shape.empty() || view.strides.size() != view.shape.size() || view.offset < 0) return false;
+  if (view.shape.back() > 1 && view.strides.back() != 1) return false;
+  int64_t last = view.offset;
+  for (size_t k = 0; k < view.shape.size(); ++k) {
+    if (view.shape[k] < 0 || view.strides[k] < 0) return false;
+    if (view.shape[k] == 0) return true;   // no element is read
+    last += (view.shape[k] - 1) * view.strides[k];
+  }
+  return last < numel;
+}
+
+std::optional<BatchedRows> batched_rows(const StridedView& view) {
+  const size_t rank = view.shape.size();
+  if (rank < 2 || view.strides.size() != rank) return std::nullopt;
+  if (view.shape.back() > 1 && view.strides.back() != 1) return std::nullopt;
+  struct Level {
+    int64_t size, stride;
+  };
+  std::vector<Level> levels;
+  for (size_t k = 0; k + 2 < rank; ++k) {
+    if (view.shape[k] == 1) continue;
+    if (!levels.empty() && levels.back().stride == view.strides[k] * view.shape[k]) {
+      levels.back() = {levels.back().size * view.shape[k], view.strides[k]};
+    } else {
+      levels.push_back({view.shape[k], view.strides[k]});
+    }
+  }
+  if (levels.size() > 2) return std::nullopt;
+  BatchedRows rows{.offset = view.offset, .row_stride = view.strides[rank - 2]};
+  if (!levels.empty()) {
+    rows.inner_count = levels.back().size;
+    rows.inner_stride = levels.back().stride;
+  }
+  if (levels.size() == 2) rows.outer_stride = levels.front().stride;
+  return rows;
+}
+
 bool bias_fits_scores(const Shape& bias, const Shape& scores) {
   if (bias.size() < 2 || bias.size() > scores.size()) return false;
   const size_t skip = scores.size() - bias.size();
@@ -159,9 +206,17 @@ Shape infer(const Graph& graph, const Node& node) {
     }
     case OpKind::kAttention: {
       expect_inputs(node, 3, 4);
-      const Shape& q = in(0);
-      const Shape& k = in(1);
-      const Shape& v = in(2);
+      const auto& attrs = std::get<AttentionAttrs>(node.attrs);
+      for (size_t i = 0; i < 3; ++i) {
+        const auto& view = attrs.input_views[i];
+        if (view && !view_fits(*view, shape_numel(in(i)))) {
+          fail(node, fmt::format("attention operand {} view {} @ strides {} + {} does not fit its value {}", i,
+                                 shape_str(view->shape), shape_str(view->strides), view->offset, shape_str(in(i))));
+        }
+      }
+      const Shape q = attention_operand_shape(graph, node, 0);
+      const Shape k = attention_operand_shape(graph, node, 1);
+      const Shape v = attention_operand_shape(graph, node, 2);
       const size_t rank = q.size();
       if (rank < 2 || k.size() != rank || v.size() != rank || q.back() != k.back() ||
           k[rank - 2] != v[rank - 2] || !std::equal(q.begin(), q.end() - 2, k.begin()) ||
@@ -178,6 +233,14 @@ Shape infer(const Graph& graph, const Node& node) {
       }
       Shape out = q;
       out.back() = v.back();
+      if (attrs.output_view) {
+        if (attrs.output_view->shape != out || !view_fits(*attrs.output_view, shape_numel(attrs.output_shape))) {
+          fail(node, fmt::format("attention output view {} @ strides {} + {} does not fit the output {} {}",
+                                 shape_str(attrs.output_view->shape), shape_str(attrs.output_view->strides),
+                                 attrs.output_view->offset, shape_str(out), shape_str(attrs.output_shape)));
+        }
+        return attrs.output_shape;
+      }
       return out;
     }
     case OpKind::kSoftmax: {

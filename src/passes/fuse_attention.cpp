@@ -132,7 +132,7 @@ bool fuse_attention(graph::Graph& graph) {
     pv.op = OpKind::kAttention;
     pv.inputs = {qk.inputs[0], qk.inputs[1], pv.inputs[1]};
     if (bias != graph::kNoValue) pv.inputs.push_back(bias);
-    pv.attrs = graph::ScaleAttrs{scores.alpha};
+    pv.attrs = graph::AttentionAttrs{.alpha = scores.alpha};
     removed[static_cast<size_t>(s)] = changed = true;
     for (int32_t p : scores.nodes) removed[static_cast<size_t>(p)] = true;
   }

@@ -8,6 +8,7 @@
 #include "litevit/error.h"
 #include "passes/assign_layout.h"
 #include "passes/eliminate_dead_nodes.h"
+#include "passes/fold_attention_views.h"
 #include "passes/fold_batchnorm.h"
 #include "passes/fuse_attention.h"
 #include "passes/fuse_data_movement.h"
@@ -33,6 +34,8 @@ constexpr Pass kPasses[] = {
     {"fuse_data_movement", fuse_data_movement},
     // After the layout and before the epilogue fusions, which would give its matmuls epilogues.
     {"fuse_attention", fuse_attention},
+    // After fuse_attention: the head split/merge permutes around its ops become strided views.
+    {"fold_attention_views", fold_attention_views},
     // After the layout: activations that followed a permuted conv now follow the conv itself.
     {"fuse_activation", fuse_activation},
     // After fuse_activation: the epilogue applies the activation before the residual.

@@ -52,7 +52,7 @@ TEST(FuseAttention, BatchedHeadsWithOtherKeyAndValueSizes) {
   EXPECT_EQ(count_ops(fused, OpKind::kSoftmax), 0);
   for (const Node& n : fused.nodes()) {
     if (n.op == OpKind::kAttention) {
-      EXPECT_FLOAT_EQ(std::get<ScaleAttrs>(n.attrs).alpha, 0.25f);
+      EXPECT_FLOAT_EQ(std::get<AttentionAttrs>(n.attrs).alpha, 0.25f);
     }
   }
   EXPECT_EQ(fused.value(fused.outputs().begin()->second).shape, (Shape{2, 3, 7, 4}));
@@ -72,7 +72,7 @@ TEST(FuseAttention, WithABiasPerHeadAndTheScaleOnTheScores) {
   for (const Node& n : fused.nodes()) {
     if (n.op == OpKind::kAttention) {
       EXPECT_EQ(n.inputs.size(), 4u);
-      EXPECT_FLOAT_EQ(std::get<ScaleAttrs>(n.attrs).alpha, 0.25f);
+      EXPECT_FLOAT_EQ(std::get<AttentionAttrs>(n.attrs).alpha, 0.25f);
     }
   }
 }

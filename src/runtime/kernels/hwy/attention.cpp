@@ -134,11 +134,12 @@ HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad, cons
   return 1.0f / hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
-// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows, out rows dv
-// floats apart; v packed in panels of 2 vectors of columns (PackValues).
+// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows, out rows
+// out_stride floats apart; v packed in panels of 2 vectors of columns (PackValues).
 template <int R, class D>
 HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size_t m, const float* HWY_RESTRICT v,
-                            size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out) {
+                            size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out,
+                            size_t out_stride) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
   size_t c = 0;
@@ -157,8 +158,8 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
     }
     for (int r = 0; r < R; ++r) {
       const V scale = hn::Set(d, inv_sum[r]);
-      hn::StoreU(hn::Mul(acc0[r], scale), d, out + r * dv + c);
-      StoreUpTo(hn::Mul(acc1[r], scale), d, out + r * dv + c + lanes, dv - c - lanes);
+      hn::StoreU(hn::Mul(acc0[r], scale), d, out + r * out_stride + c);
+      StoreUpTo(hn::Mul(acc1[r], scale), d, out + r * out_stride + c + lanes, dv - c - lanes);
     }
   }
   if (c < dv_pad) {
@@ -181,65 +182,70 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
       for (int r = 0; r < R; ++r) acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
     }
     for (int r = 0; r < R; ++r) {
-      StoreUpTo(hn::Mul(hn::Add(acc0[r], acc1[r]), hn::Set(d, inv_sum[r])), d, out + r * dv + c, dv - c);
+      StoreUpTo(hn::Mul(hn::Add(acc0[r], acc1[r]), hn::Set(d, inv_sum[r])), d, out + r * out_stride + c, dv - c);
     }
   }
 }
 
-// k [m, depth] to k^T in panels of `width` columns: panel p is [depth, width]
-// at kt + p * depth * width, columns past m zero. Scores then reads one
-// contiguous stream per panel rather than depth rows m_pad floats apart
-// (DeiT: 64 lines 832 bytes apart per panel, from L2).
-HWY_INLINE void PackKeys(const float* HWY_RESTRICT k, int64_t m, int64_t m_pad, int64_t depth, int64_t width,
-                         float* HWY_RESTRICT kt) {
+// k [m, depth] (rows k_stride apart) to k^T in panels of `width` columns:
+// panel p is [depth, width] at kt + p * depth * width, columns past m zero.
+// Scores then reads one contiguous stream per panel rather than depth rows
+// m_pad floats apart (DeiT: 64 lines 832 bytes apart per panel, from L2).
+HWY_INLINE void PackKeys(const float* HWY_RESTRICT k, int64_t k_stride, int64_t m, int64_t m_pad, int64_t depth,
+                         int64_t width, float* HWY_RESTRICT kt) {
   for (int64_t j0 = 0; j0 < m_pad; j0 += width) {
     float* panel = kt + j0 * depth;
     const int64_t columns = std::min(width, m - j0);
     for (int64_t c = 0; c < depth; ++c) {
-      for (int64_t j = 0; j < columns; ++j) panel[c * width + j] = k[(j0 + j) * depth + c];
+      for (int64_t j = 0; j < columns; ++j) panel[c * width + j] = k[(j0 + j) * k_stride + c];
       std::fill(panel + c * width + columns, panel + (c + 1) * width, 0.0f);
     }
   }
 }
 
-// v [m, dv] in panels of `width` columns (the last may be narrower, down to
-// dv_pad's last vector): the panel of columns c.. is [m, its width] at
-// v_packed + c * m, columns past dv zero. WeightedSum then reads each panel
-// as one contiguous stream, and every load is a whole aligned vector.
-HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t m, int64_t dv, int64_t dv_pad, int64_t width,
-                           float* HWY_RESTRICT v_packed) {
+// v [m, dv] (rows v_stride apart) in panels of `width` columns (the last may
+// be narrower, down to dv_pad's last vector): the panel of columns c.. is
+// [m, its width] at v_packed + c * m, columns past dv zero. WeightedSum then
+// reads each panel as one contiguous stream, and every load is a whole
+// aligned vector.
+HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t v_stride, int64_t m, int64_t dv, int64_t dv_pad,
+                           int64_t width, float* HWY_RESTRICT v_packed) {
   for (int64_t c0 = 0; c0 < dv_pad; c0 += width) {
     const int64_t panel_width = std::min(width, dv_pad - c0);
     const int64_t columns = std::min(panel_width, dv - c0);
     float* panel = v_packed + c0 * m;
     for (int64_t j = 0; j < m; ++j) {
-      std::copy(v + j * dv + c0, v + j * dv + c0 + columns, panel + j * panel_width);
+      std::copy(v + j * v_stride + c0, v + j * v_stride + c0 + columns, panel + j * panel_width);
       std::fill(panel + j * panel_width + columns, panel + (j + 1) * panel_width, 0.0f);
     }
   }
 }
 
-// R query rows (q and out point at the first) of one batch whose k^T and v
-// are packed; bias points at the first row's bias (rows m apart) or is null. The rows of q are scaled into q_scaled (R x depth floats) first
+// R query rows (q and out point at the first, rows q_stride and out_stride
+// apart) of one batch whose k^T and v are packed; bias points at the first
+// row's bias (rows m apart) or is null. The rows of q are scaled into
+// q_scaled (R x depth floats) first
 // rather than the scores after: R x depth multiplies instead of R x m (exact
 // either way for the usual power-of-two scales 1/4, 1/8).
 template <int R, class D>
-HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RESTRICT kt, const float* HWY_RESTRICT v,
-                           float* HWY_RESTRICT q_scaled, float* HWY_RESTRICT s, float* HWY_RESTRICT out, size_t m,
-                           size_t m_pad, size_t depth, size_t dv, size_t dv_pad, float scale,
-                           const float* HWY_RESTRICT bias) {
-  for (size_t i = 0; i < R * depth; ++i) q_scaled[i] = scale * q[i];
+HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, size_t q_stride, const float* HWY_RESTRICT kt,
+                           const float* HWY_RESTRICT v, float* HWY_RESTRICT q_scaled, float* HWY_RESTRICT s,
+                           float* HWY_RESTRICT out, size_t out_stride, size_t m, size_t m_pad, size_t depth, size_t dv,
+                           size_t dv_pad, float scale, const float* HWY_RESTRICT bias) {
+  for (int r = 0; r < R; ++r) {
+    for (size_t c = 0; c < depth; ++c) q_scaled[r * depth + c] = scale * q[r * q_stride + c];
+  }
   Scores<R>(d, q_scaled, depth, kt, m_pad, s);
   float inv_sum[R];
   for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad, bias == nullptr ? nullptr : bias + r * m);
-  WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
+  WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out, out_stride);
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
 // `tile_rows` query rows; all on the calling thread.
-void AttentionTasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t depth,
-                    int64_t dv, float scale, const float* bias, int64_t bias_divisor, int64_t bias_count,
-                    int64_t tile_rows, int64_t task_begin, int64_t task_end) {
+void AttentionTasks(const float* q, const float* k, const float* v, float* out, const runtime::hwy::AttentionLayout& at,
+                    int64_t n, int64_t m, int64_t depth, int64_t dv, float scale, const float* bias,
+                    int64_t bias_divisor, int64_t bias_count, int64_t tile_rows, int64_t task_begin, int64_t task_end) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t m_pad = (m + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
@@ -257,15 +263,17 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
     const int64_t row_begin = task % tiles_per_batch * tile_rows;
     const int64_t row_end = std::min(n, row_begin + tile_rows);
     if (b != packed_batch) {
-      PackKeys(k + b * m * depth, m, m_pad, depth, 2 * lanes, kt);
-      PackValues(v + b * m * dv, m, dv, dv_pad, 2 * lanes, v_packed);
+      PackKeys(k + at.k.start(b), at.k.row_stride, m, m_pad, depth, 2 * lanes, kt);
+      PackValues(v + at.v.start(b), at.v.row_stride, m, dv, dv_pad, 2 * lanes, v_packed);
       packed_batch = b;
     }
     const float* bias_b = bias == nullptr ? nullptr : bias + (b / bias_divisor) % bias_count * n * m;
     const auto attend = [&]<int R>(int64_t row) {
-      AttendRows<R>(d, q + (b * n + row) * depth, kt, v_packed, q_scaled, s, out + (b * n + row) * dv, static_cast<size_t>(m),
-                    static_cast<size_t>(m_pad), static_cast<size_t>(depth), static_cast<size_t>(dv),
-                    static_cast<size_t>(dv_pad), scale, bias_b == nullptr ? nullptr : bias_b + row * m);
+      AttendRows<R>(d, q + at.q.start(b) + row * at.q.row_stride, static_cast<size_t>(at.q.row_stride), kt, v_packed,
+                    q_scaled, s, out + at.out.start(b) + row * at.out.row_stride,
+                    static_cast<size_t>(at.out.row_stride), static_cast<size_t>(m), static_cast<size_t>(m_pad),
+                    static_cast<size_t>(depth), static_cast<size_t>(dv), static_cast<size_t>(dv_pad), scale,
+                    bias_b == nullptr ? nullptr : bias_b + row * m);
     };
     int64_t row = row_begin;
     for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
@@ -289,10 +297,11 @@ namespace {
 HWY_EXPORT(AttentionTasks);
 // Dispatch from here: inside litevit::runtime::hwy, HWY_DYNAMIC_DISPATCH's
 // `hwy::` would name that namespace (common.h).
-void attention_tasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t d,
-                     int64_t dv, float scale, const runtime::hwy::AttentionBias& bias, int64_t tile_rows,
-                     int64_t task_begin, int64_t task_end) {
-  HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, n, m, d, dv, scale, bias.data, bias.batch_divisor,
+void attention_tasks(const float* q, const float* k, const float* v, float* out,
+                     const runtime::hwy::AttentionLayout& layout, int64_t n, int64_t m, int64_t d, int64_t dv,
+                     float scale, const runtime::hwy::AttentionBias& bias, int64_t tile_rows, int64_t task_begin,
+                     int64_t task_end) {
+  HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, layout, n, m, d, dv, scale, bias.data, bias.batch_divisor,
                                        bias.batch_count, tile_rows, task_begin, task_end);
 }
 }  // namespace
@@ -301,10 +310,18 @@ void attention_tasks(const float* q, const float* k, const float* v, float* out,
 namespace litevit::runtime::hwy {
 
 void attention(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t n,
-               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias) {
+               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias,
+               const AttentionLayout* layout) {
   if (batch <= 0 || n <= 0 || dv <= 0) return;
-  if (m <= 0) {
-    std::fill(out, out + batch * n * dv, 0.0f);
+  const AttentionLayout at = layout != nullptr ? *layout
+                                               : AttentionLayout{.q = MatrixBatch::contiguous(n, d),
+                                                                 .k = MatrixBatch::contiguous(m, d),
+                                                                 .v = MatrixBatch::contiguous(m, dv),
+                                                                 .out = MatrixBatch::contiguous(n, dv)};
+  if (m <= 0) {   // no keys: an empty weighted sum
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t r = 0; r < n; ++r) std::fill_n(out + at.out.start(b) + r * at.out.row_stride, dv, 0.0f);
+    }
     return;
   }
   // Row tiles of at most kTileRows rows, smaller when that leaves threads
@@ -320,7 +337,7 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   // about the cost of moving one element through memory (kMinParallelWork).
   const int64_t work = tile_rows * m * (d + dv) / 8;
   parallel_for(threads, batch * tiles, work, [&](int64_t begin, int64_t end) {
-    simd::attention_tasks(q, k, v, out, n, m, d, dv, scale, bias, tile_rows, begin, end);
+    simd::attention_tasks(q, k, v, out, at, n, m, d, dv, scale, bias, tile_rows, begin, end);
   });
 }
 

@@ -19,14 +19,36 @@ struct AttentionBias {
   int64_t batch_count = 1;
 };
 
+// Where matrix b of a batch starts and how far apart its rows are (its
+// columns are contiguous): at offset + (b / inner_count) * outer_stride +
+// (b % inner_count) * inner_stride. Views of the qkv projection's output
+// (heads interleaved in each token row) have two levels: images and heads.
+struct MatrixBatch {
+  int64_t offset = 0;
+  int64_t inner_count = 1, inner_stride = 0, outer_stride = 0;
+  int64_t row_stride = 0;
+
+  int64_t start(int64_t b) const { return offset + b / inner_count * outer_stride + b % inner_count * inner_stride; }
+  // [batch, rows, cols] contiguous.
+  static MatrixBatch contiguous(int64_t rows, int64_t cols) {
+    return {.offset = 0, .inner_count = 1, .inner_stride = 0, .outer_stride = rows * cols, .row_stride = cols};
+  }
+};
+struct AttentionLayout {
+  MatrixBatch q, k, v, out;
+};
+
 // out[b] = softmax(scale * q[b] k[b]^T [+ bias of b], along the last axis) v[b] for b < batch.
-// q [batch, n, d], k [batch, m, d], v [batch, m, dv], out [batch, n, dv]; all
-// contiguous row-major fp32; out does not alias the inputs. Runs on up to
+// q [batch, n, d], k [batch, m, d], v [batch, m, dv], out [batch, n, dv]: fp32,
+// contiguous row-major unless `layout` places the matrices (then q, k, v,
+// out are the base pointers its offsets are from); out does not alias the
+// inputs. Runs on up to
 // `threads` OpenMP threads. Each output row is computed by the same sequence
 // of operations whatever `threads` is, so results do not depend on it.
 // Safe to call from several threads at once (the scratch is thread-local).
 // m = 0 gives zeros (an empty weighted sum).
 void attention(const float* q, const float* k, const float* v, float* out, int64_t batch, int64_t n,
-               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias = {});
+               int64_t m, int64_t d, int64_t dv, float scale, int threads, const AttentionBias& bias = {},
+               const AttentionLayout* layout = nullptr);
 
 }  // namespace litevit::runtime::hwy

@@ -1,6 +1,7 @@
 // attention_hwy: the graph's attention op (made by passes/fuse_attention) on
 // the fused SIMD kernel of attention.cpp. The leading dims (batch, heads) are
-// one batch; q, k, v are contiguous (views of the head-split permute). A bias
+// one batch; q, k, v and the output are contiguous or strided views whose
+// batch dims reduce to two strides (fold_attention_views). A bias
 // must vary along one contiguous run of the leading dims (per head, per
 // window, per batch x head; AttentionBias): others run the reference kernel.
 #include <optional>
@@ -33,23 +34,55 @@ std::optional<AttentionBias> bias_layout(const graph::Shape& bias, const graph::
   return AttentionBias{.data = nullptr, .batch_divisor = in_run ? divisor : 1, .batch_count = count};
 }
 
+// Where an operand's matrices sit: its strided view's (when it reduces to
+// the two batch levels the kernel reads), or contiguous [batch, rows, cols].
+std::optional<MatrixBatch> matrix_batch(const std::optional<graph::StridedView>& view, const graph::Shape& shape) {
+  if (!view) return MatrixBatch::contiguous(shape.end()[-2], shape.back());
+  const auto rows = graph::batched_rows(*view);
+  if (!rows) return std::nullopt;
+  return MatrixBatch{.offset = rows->offset, .inner_count = rows->inner_count, .inner_stride = rows->inner_stride,
+                     .outer_stride = rows->outer_stride, .row_stride = rows->row_stride};
+}
+
+std::optional<AttentionLayout> layout_of(const graph::AttentionAttrs& attrs, const graph::Shape& q,
+                                         const graph::Shape& k, const graph::Shape& v, const graph::Shape& out) {
+  const auto lq = matrix_batch(attrs.input_views[0], q), lk = matrix_batch(attrs.input_views[1], k);
+  const auto lv = matrix_batch(attrs.input_views[2], v), lo = matrix_batch(attrs.output_view, out);
+  if (!lq || !lk || !lv || !lo) return std::nullopt;
+  return AttentionLayout{.q = *lq, .k = *lk, .v = *lv, .out = *lo};
+}
+
+// The logical shape of operand i (q, k, v; 3 the output) from the node's attributes and value shapes.
+graph::Shape operand_shape(const graph::AttentionAttrs& attrs, size_t i, const graph::Shape& value) {
+  const auto& view = i < 3 ? attrs.input_views[i] : attrs.output_view;
+  return view ? view->shape : value;
+}
+
 bool supports_attention(const graph::Graph& g, const graph::Node& node) {
-  return node.inputs.size() == 3 || bias_layout(g.value(node.inputs[3]).shape, g.value(node.inputs[0]).shape);
+  const auto& attrs = std::get<graph::AttentionAttrs>(node.attrs);
+  const graph::Shape q = graph::attention_operand_shape(g, node, 0);
+  if (!layout_of(attrs, q, graph::attention_operand_shape(g, node, 1), graph::attention_operand_shape(g, node, 2),
+                 graph::attention_operand_shape(g, node, 3))) {
+    return false;
+  }
+  return node.inputs.size() == 3 || bias_layout(g.value(node.inputs[3]).shape, q);
 }
 
 void run_attention(const KernelContext& c) {
-  const graph::Shape& q = c.in_shape(0);
+  const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
+  const graph::Shape q = operand_shape(attrs, 0, c.in_shape(0)), k = operand_shape(attrs, 1, c.in_shape(1));
+  const graph::Shape v = operand_shape(attrs, 2, c.in_shape(2)), out = operand_shape(attrs, 3, c.output_shape);
   const int64_t n = q.end()[-2], d = q.back();
-  const int64_t m = c.in_shape(1).end()[-2], dv = c.output_shape.back();
-  if (graph::shape_numel(c.output_shape) == 0) return;
-  const int64_t batch = graph::shape_numel(c.output_shape) / (n * dv);
+  const int64_t m = k.end()[-2], dv = out.back();
+  if (graph::shape_numel(out) == 0) return;
+  const int64_t batch = graph::shape_numel(out) / (n * dv);
   AttentionBias bias;
   if (c.inputs.size() == 4) {
     bias = *bias_layout(c.in_shape(3), q);
     bias.data = c.in(3);
   }
-  attention(c.in(0), c.in(1), c.in(2), c.output, batch, n, m, d, dv, std::get<graph::ScaleAttrs>(c.node.attrs).alpha,
-            c.threads, bias);
+  const AttentionLayout layout = *layout_of(attrs, q, k, v, out);
+  attention(c.in(0), c.in(1), c.in(2), c.output, batch, n, m, d, dv, attrs.alpha, c.threads, bias, &layout);
 }
 
 std::unique_ptr<Kernel> create_attention(const CompileContext&, const graph::Node&) {

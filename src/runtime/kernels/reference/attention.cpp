@@ -3,6 +3,8 @@
 // p[i, :] = softmax_j(alpha q[b, i, :] . k[b, j, :] + bias[b', i, j]), the bias
 // (optional 4th input) broadcast over the leading dims numpy-style (b' is b
 // with the bias's size-1 dims at 0).
+// Operands given as strided views (AttentionAttrs) are first gathered into
+// contiguous copies, and the output scattered into its view at the end.
 // Scores, softmax and the weighted sum in double, one query row at a time.
 #include <algorithm>
 #include <cmath>
@@ -12,15 +14,72 @@
 
 namespace litevit::runtime::reference {
 
+namespace {
+
+// Calls f(logical flat index, data offset) for every element of the view, in row-major order.
+template <typename F>
+void for_each_in_view(const graph::StridedView& view, F f) {
+  const int64_t count = graph::shape_numel(view.shape);
+  std::vector<int64_t> index(view.shape.size(), 0);
+  for (int64_t flat = 0; flat < count; ++flat) {
+    int64_t offset = view.offset;
+    for (size_t k = 0; k < index.size(); ++k) offset += index[k] * view.strides[k];
+    f(flat, offset);
+    for (size_t k = index.size(); k-- > 0;) {
+      if (++index[k] < view.shape[k]) break;
+      index[k] = 0;
+    }
+  }
+}
+
+// The logical shape of operand i (q, k, v): its view's, or the input's.
+graph::Shape operand_shape(const KernelContext& c, size_t i) {
+  const auto& view = std::get<graph::AttentionAttrs>(c.node.attrs).input_views[i];
+  return view ? view->shape : c.in_shape(i);
+}
+
+// Operand i (q, k, v) contiguous: the input itself, or gathered from its view into `copy`.
+const float* contiguous_operand(const KernelContext& c, size_t i, std::vector<float>& copy) {
+  const auto& view = std::get<graph::AttentionAttrs>(c.node.attrs).input_views[i];
+  if (!view) return c.in(i);
+  copy.resize(static_cast<size_t>(graph::shape_numel(view->shape)));
+  for_each_in_view(*view, [&](int64_t flat, int64_t offset) { copy[static_cast<size_t>(flat)] = c.in(i)[offset]; });
+  return copy.data();
+}
+
+void attention_contiguous(const KernelContext& c, const float* q_data, const float* k_data, const float* v_data,
+                          float* out, const graph::Shape& out_shape);
+
+}  // namespace
+
 void attention(const KernelContext& c) {
-  const double alpha = std::get<graph::ScaleAttrs>(c.node.attrs).alpha;
-  const graph::Shape& qs = c.in_shape(0);
+  const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
+  std::vector<float> q, k, v;
+  const float* q_data = contiguous_operand(c, 0, q);
+  const float* k_data = contiguous_operand(c, 1, k);
+  const float* v_data = contiguous_operand(c, 2, v);
+  if (!attrs.output_view) {
+    attention_contiguous(c, q_data, k_data, v_data, c.output, c.output_shape);
+    return;
+  }
+  std::vector<float> out(static_cast<size_t>(graph::shape_numel(attrs.output_view->shape)));
+  attention_contiguous(c, q_data, k_data, v_data, out.data(), attrs.output_view->shape);
+  for_each_in_view(*attrs.output_view,
+                   [&](int64_t flat, int64_t offset) { c.output[offset] = out[static_cast<size_t>(flat)]; });
+}
+
+namespace {
+
+void attention_contiguous(const KernelContext& c, const float* q_data, const float* k_data, const float* v_data,
+                          float* out, const graph::Shape& out_shape) {
+  const double alpha = std::get<graph::AttentionAttrs>(c.node.attrs).alpha;
+  const graph::Shape qs = operand_shape(c, 0);
   const int64_t n = qs.end()[-2], d = qs.back();
-  const int64_t m = c.in_shape(1).end()[-2], dv = c.output_shape.back();
-  if (graph::shape_numel(c.output_shape) == 0) return;
-  const int64_t batch = graph::shape_numel(c.output_shape) / (n * dv);   // not from q: d may be 0
+  const int64_t m = operand_shape(c, 1).end()[-2], dv = out_shape.back();
+  if (graph::shape_numel(out_shape) == 0) return;
+  const int64_t batch = graph::shape_numel(out_shape) / (n * dv);   // not from q: d may be 0
   if (m == 0) {   // no keys: an empty weighted sum
-    std::fill(c.output, c.output + graph::shape_numel(c.output_shape), 0.0f);
+    std::fill(out, out + graph::shape_numel(out_shape), 0.0f);
     return;
   }
   std::vector<double> p(static_cast<size_t>(m)), row(static_cast<size_t>(dv));
@@ -42,10 +101,10 @@ void attention(const KernelContext& c) {
       }
       bias = c.in(3) + offset;
     }
-    const float* q = c.in(0) + b * n * d;
-    const float* k = c.in(1) + b * m * d;
-    const float* v = c.in(2) + b * m * dv;
-    float* y = c.output + b * n * dv;
+    const float* q = q_data + b * n * d;
+    const float* k = k_data + b * m * d;
+    const float* v = v_data + b * m * dv;
+    float* y = out + b * n * dv;
     for (int64_t i = 0; i < n; ++i) {
       for (int64_t j = 0; j < m; ++j) {
         double dot = 0.0;
@@ -63,5 +122,7 @@ void attention(const KernelContext& c) {
     }
   }
 }
+
+}  // namespace
 
 }  // namespace litevit::runtime::reference
