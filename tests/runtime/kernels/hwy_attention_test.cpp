@@ -208,6 +208,42 @@ TEST(attention_hwy, OpWithAndWithoutBias) {
   expect_fast_matches(attention_op_graph({2, 3, 7, 0}, 9, 4, {}), {"attention_hwy"});   // d = 0: uniform weights
 }
 
+// q, k, v as strided views of one packed qkv [B, T, 3, H, d] (a qkv linear's
+// output) and the output written tokens-major into [B, T, H * dv], as
+// fold_attention_views leaves a timm attention block.
+Graph packed_qkv_graph(int64_t batch, int64_t tokens, int64_t heads, int64_t d, bool bias) {
+  Graph g;
+  Builder b(g);
+  const ValueId qkv = b.input("qkv", {batch, tokens, 3, heads, d});
+  AttentionAttrs attrs{.alpha = 0.3f};
+  for (int64_t i = 0; i < 3; ++i) {
+    attrs.input_views[static_cast<size_t>(i)] =
+        StridedView{.shape = {batch, heads, tokens, d},
+                    .strides = {tokens * 3 * heads * d, d, 3 * heads * d, 1},
+                    .offset = i * heads * d};
+  }
+  attrs.output_view = StridedView{.shape = {batch, heads, tokens, d},
+                                  .strides = {tokens * heads * d, d, heads * d, 1}, .offset = 0};
+  attrs.output_shape = {batch, tokens, heads * d};
+  Node node{.op = OpKind::kAttention, .inputs = {qkv, qkv, qkv}, .output = kNoValue, .attrs = attrs,
+            .module_path = "attn"};
+  if (bias) node.inputs.push_back(b.input("bias", {heads, tokens, tokens}));
+  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "attn:out", .shape = infer_shape(g, node)});
+  const ValueId y = node.output;
+  g.add_node(std::move(node));
+  b.output("y", y);
+  return g;
+}
+
+TEST(attention_hwy, StridedViewsOfAPackedQkv) {
+  for_each_target([] {
+    expect_fast_matches(packed_qkv_graph(2, 7, 3, 5, false), {"attention_hwy"});
+    expect_fast_matches(packed_qkv_graph(1, 9, 2, 3, true), {"attention_hwy"});
+    expect_fast_matches(packed_qkv_graph(4, 33, 4, 16, false), {"attention_hwy"}, 2);   // MobileViT-like
+    expect_fast_matches(packed_qkv_graph(3, 20, 1, 17, true), {"attention_hwy"}, 3);
+  });
+}
+
 TEST(attention_hwy, BiasVaryingAlongTwoSeparateDimsRunsTheReference) {
   expect_fast_matches(attention_op_graph({2, 3, 4, 7, 5}, 9, 4, {2, 1, 4, 7, 9}), {"attention_reference"});
 }
