@@ -175,7 +175,7 @@ TEST(inverted_residual_hwy, ConcurrentRunsGiveTheSameBits) {
 
 TEST(inverted_residual_onednn, MatchesTheReference) {
   for (const Block& block : {Block{.height = 16, .width = 16, .in = 24, .mid = 48, .out = 24, .residual = true},
-                             Block{.height = 9, .width = 7, .in = 5, .mid = 11, .out = 7, .stride = 2,
+                             Block{.batch = 2, .height = 9, .width = 7, .in = 5, .mid = 11, .out = 7, .stride = 2,
                                    .project_act = Activation::kGelu},
                              Block{.height = 8, .width = 8, .in = 16, .mid = 64, .out = 16, .kernel = 5,
                                    .residual = true, .project_act = Activation::kRelu}}) {
