@@ -1,5 +1,7 @@
-// Kernel microbenchmarks on shapes from the zoo (DeiT-tiny, MobileViT-xxs).
-// Attention appears fused (attention/...) and as its three unfused ops.
+// Kernel microbenchmarks on shapes from the zoo (DeiT-tiny, MobileViT-xxs/xs).
+// Attention appears fused (attention/...) and as its three unfused ops; the
+// MV2 blocks fused (mv2/..., one inverted_residual op) and as their three
+// convs (mv2_unfused/..., the same graph with fuse_inverted_residual off).
 //
 //   cmake -DLITEVIT_BUILD_BENCH=ON ... && ninja kernel_bench
 //   ./bench/kernel_bench [--benchmark_filter=linear] [--benchmark_min_time=0.2]
@@ -17,6 +19,7 @@
 #include <benchmark/benchmark.h>
 
 #include <functional>
+#include <set>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,6 +42,7 @@ struct Case {
   std::string name;                          // "linear/197x192x576"
   std::function<void(Builder&)> build;       // declares inputs and one output
   bool memory_bound = false;                 // report bytes/s rather than FLOP/s
+  std::set<std::string> disabled_passes = {};
 };
 
 Tensor random_tensor(const Shape& shape, uint32_t seed) {
@@ -57,6 +61,17 @@ void conv_nhwc(Builder& b, int64_t c, int64_t hw, int64_t out, int64_t k, int64_
   x = b.permute(x, {0, 3, 1, 2});
   x = b.conv2d("conv", x, out, k, {.stride = stride, .padding = k / 2, .groups = groups});
   b.output("out", b.permute(x, {0, 2, 3, 1}));
+}
+
+// An MV2 block on x[1,hw,hw,c]: 1x1 conv + SiLU, depthwise 3x3 (stride s) +
+// SiLU, 1x1 conv, + x when the shape allows (convs with biases, as after BN folding).
+void mv2_nhwc(Builder& b, int64_t c, int64_t hw, int64_t mid, int64_t out, int64_t stride) {
+  const ValueId x = b.permute(b.input("input", {1, hw, hw, c}), {0, 3, 1, 2});
+  ValueId y = b.silu(b.conv2d("conv1_1x1", x, mid, 1));
+  y = b.silu(b.conv2d("conv2_kxk", y, mid, 3, {.stride = stride, .padding = 1, .groups = mid}));
+  y = b.conv2d("conv3_1x1", y, out, 1);
+  if (stride == 1 && c == out) y = b.add(y, x);
+  b.output("out", b.permute(y, {0, 2, 3, 1}));
 }
 
 std::vector<Case> cases() {
@@ -106,6 +121,19 @@ std::vector<Case> cases() {
                     [c, hw, s](Builder& b) { conv_nhwc(b, c, hw, c, 3, s, c); }});
   }
   list.push_back({"conv_1x1/64to128_64", [](Builder& b) { conv_nhwc(b, 64, 64, 128, 1, 1, 1); }});
+  // The MV2 blocks of MobileViT-xxs (expansion 2) and -xs (expansion 4) at 256x256:
+  // stages.0.0, 1.0, 1.1 (= 1.2), and the stride-2 blocks of stages 2-4.
+  struct Mv2 { const char* model; int64_t c, hw, mid, out, stride; };
+  for (const Mv2& m : {Mv2{"xxs", 16, 128, 32, 16, 1}, {"xxs", 16, 128, 32, 24, 2}, {"xxs", 24, 64, 48, 24, 1},
+                       {"xxs", 24, 64, 48, 48, 2}, {"xxs", 48, 32, 96, 64, 2}, {"xxs", 64, 16, 128, 80, 2},
+                       {"xs", 16, 128, 64, 32, 1}, {"xs", 32, 128, 128, 48, 2}, {"xs", 48, 64, 192, 48, 1},
+                       {"xs", 48, 64, 192, 64, 2}, {"xs", 64, 32, 256, 80, 2}, {"xs", 80, 16, 320, 96, 2}}) {
+    const std::string shape = std::string(m.model) + "_" + std::to_string(m.hw) + "_" + std::to_string(m.c) + "to" +
+                              std::to_string(m.mid) + "to" + std::to_string(m.out) + "_s" + std::to_string(m.stride);
+    const auto build = [m](Builder& b) { mv2_nhwc(b, m.c, m.hw, m.mid, m.out, m.stride); };
+    list.push_back({"mv2/" + shape, build});
+    list.push_back({"mv2_unfused/" + shape, build, false, {"fuse_inverted_residual"}});
+  }
   return list;
 }
 
@@ -114,7 +142,7 @@ void run_case(benchmark::State& state, const Case& c, bool reference, int thread
   Builder builder(graph);
   c.build(builder);
   litevit::runtime::bind_random_weights(graph, 0);
-  litevit::passes::run_passes(graph, {});
+  litevit::passes::run_passes(graph, {.disabled = c.disabled_passes});
   const int64_t macs = litevit::graph::total_macs(graph);
   const litevit::runtime::Plan plan(std::move(graph), {.reference_kernels = reference, .threads = threads});
 

@@ -137,6 +137,15 @@ ValueId Builder::attention(ValueId q, ValueId k, ValueId v, float scale, ValueId
   if (bias != kNoValue) return add_node(OpKind::kAttention, {q, k, v, bias}, AttentionAttrs{.alpha = scale}, scope_);
   return add_node(OpKind::kAttention, {q, k, v}, AttentionAttrs{.alpha = scale}, scope_);
 }
+ValueId Builder::inverted_residual(ValueId x, const std::array<ValueId, 6>& weights,
+                                   const InvertedResidualAttrs& attrs, ValueId residual) {
+  std::vector<ValueId> inputs = {x};
+  inputs.insert(inputs.end(), weights.begin(), weights.end());
+  InvertedResidualAttrs a = attrs;
+  a.epilogue.residual = residual != kNoValue;
+  if (a.epilogue.residual) inputs.push_back(residual);
+  return add_node(OpKind::kInvertedResidual, std::move(inputs), a, scope_);
+}
 ValueId Builder::gelu(ValueId x) { return add_node(OpKind::kGelu, {x}, std::monostate{}, scope_); }
 ValueId Builder::silu(ValueId x) { return add_node(OpKind::kSilu, {x}, std::monostate{}, scope_); }
 ValueId Builder::relu(ValueId x) { return add_node(OpKind::kRelu, {x}, std::monostate{}, scope_); }

@@ -71,6 +71,11 @@ class Builder {
   // softmax(scale q k^T [+ bias], last axis) v in one op. Models write the
   // three ops; the fuse_attention pass makes this one (tests build it directly).
   ValueId attention(ValueId q, ValueId k, ValueId v, float scale, ValueId bias = kNoValue);
+  // The MobileNetV2 block on NHWC x with given weights (inputs 1..6 of
+  // OpKind::kInvertedResidual) and optional residual. Models write the three
+  // convs; the fuse_inverted_residual pass makes this one (tests build it directly).
+  ValueId inverted_residual(ValueId x, const std::array<ValueId, 6>& weights, const InvertedResidualAttrs& attrs,
+                            ValueId residual = kNoValue);
   ValueId gelu(ValueId x);
   ValueId silu(ValueId x);
   ValueId relu(ValueId x);

@@ -34,6 +34,7 @@ const Epilogue* epilogue_of(const Node& node) {
   if (const auto* a = std::get_if<Conv2dAttrs>(&node.attrs)) return &a->epilogue;
   if (const auto* a = std::get_if<LinearAttrs>(&node.attrs)) return &a->epilogue;
   if (const auto* a = std::get_if<MatMulAttrs>(&node.attrs)) return &a->epilogue;
+  if (const auto* a = std::get_if<InvertedResidualAttrs>(&node.attrs)) return &a->epilogue;
   return nullptr;
 }
 
@@ -119,6 +120,12 @@ int64_t node_macs(const Graph& graph, const Node& node) {
       return shape_numel(out) * graph.value(node.inputs[1]).shape[1];
     case OpKind::kMatMul:
       return shape_numel(out) * graph.value(node.inputs[0]).shape.back();
+    case OpKind::kInvertedResidual: {   // the three convs it replaces
+      const Shape& x = graph.value(node.inputs[0]).shape;       // [N,H,W,Cin]
+      const Shape& dw = graph.value(node.inputs[3]).shape;      // [Cm,1,k,k]
+      const int64_t mid = dw[0], pixels_out = shape_numel(out) / out.back();
+      return shape_numel(x) * mid + pixels_out * mid * (dw[2] * dw[3] + out.back());
+    }
     case OpKind::kAttention: {   // the two matmuls it replaces: q k^T and p v
       const Shape q = attention_operand_shape(graph, node, 0);
       const int64_t keys = attention_operand_shape(graph, node, 1).end()[-2];
@@ -159,6 +166,10 @@ std::string attrs_str(const Attrs& attrs) {
       return fmt::format(" stride={}x{} pad={}x{} dilation={}x{} groups={}{}{}", a.stride[0],
                          a.stride[1], a.padding[0], a.padding[1], a.dilation[0], a.dilation[1],
                          a.groups, a.channels_last ? " NHWC" : "", epilogue_str(a.epilogue));
+    }
+    std::string operator()(const InvertedResidualAttrs& a) const {
+      return fmt::format(" expand_act={} dw_act={} stride={} pad={}{}", activation_name(a.expand_act),
+                         activation_name(a.depthwise_act), a.stride, a.padding, epilogue_str(a.epilogue));
     }
     std::string operator()(const LinearAttrs& a) const { return epilogue_str(a.epilogue); }
     std::string operator()(const MatMulAttrs& a) const {

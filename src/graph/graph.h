@@ -47,6 +47,17 @@ struct Conv2dAttrs {
   bool channels_last = false;
   Epilogue epilogue;
 };
+// conv 1x1 -> act -> depthwise conv kxk -> act -> conv 1x1 -> epilogue, each
+// conv with its bias, all channels_last (the three convs a fuse_inverted_residual
+// pass found). The depthwise conv's stride and zero padding are the same on
+// both axes; its kernel size comes from w_dw.
+struct InvertedResidualAttrs {
+  Activation expand_act = Activation::kNone;
+  Activation depthwise_act = Activation::kNone;
+  int64_t stride = 1;
+  int64_t padding = 0;
+  Epilogue epilogue;   // of the projection; its residual is the node's last input
+};
 struct LinearAttrs { Epilogue epilogue; };
 // y = alpha * a b (or a b^T when transpose_b: b is [..., N, K]).
 struct MatMulAttrs {
@@ -119,7 +130,7 @@ struct PadAttrs {
 using Attrs = std::variant<std::monostate, Conv2dAttrs, LinearAttrs, MatMulAttrs, NormAttrs,
                            AxisAttrs, ScaleAttrs, ShapeAttrs, PermuteAttrs, SliceAttrs,
                            ReduceAttrs, InterpolateAttrs, GroupNormAttrs, Pool2dAttrs, PadAttrs,
-                           AttentionAttrs>;
+                           AttentionAttrs, InvertedResidualAttrs>;
 
 enum class ValueKind : uint8_t { kInput, kParameter, kConstant, kNodeOutput };
 
@@ -142,7 +153,8 @@ struct Node {
   std::string module_path;   // torch module path this node came from, for messages and profiles
 };
 
-// The fused epilogue of a conv2d / linear / matmul node (nullptr for other ops).
+// The fused epilogue of a conv2d / linear / matmul / inverted_residual node
+// (nullptr for other ops).
 const Epilogue* epilogue_of(const Node& node);
 Epilogue* epilogue_of(Node& node);
 // conv2d / linear: inputs are (x, weight, [bias], [residual]).

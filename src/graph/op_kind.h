@@ -43,6 +43,9 @@ enum class OpKind : uint8_t {
   kAttention,    // q[...,N,D], k[...,M,D], v[...,M,Dv], bias[...,N,M]? -> softmax(alpha q k^T + bias) v
                  // [...,N,Dv]; leading dims equal, bias's broadcast to them. Made by fuse_attention
                  // (AttentionAttrs: q, k, v, output may be strided views, fold_attention_views)
+  kInvertedResidual,  // MobileNetV2 block, NHWC: x[N,H,W,Cin], w_expand[Cm,Cin,1,1], b_expand[Cm],
+                      // w_dw[Cm,1,k,k], b_dw[Cm], w_project[Cout,Cm,1,1], b_project[Cout], residual? ->
+                      // project(dw(expand(x))) [N,Ho,Wo,Cout]. Made by fuse_inverted_residual
   kCount
 };
 
@@ -51,6 +54,7 @@ constexpr std::array<std::string_view, static_cast<size_t>(OpKind::kCount)> kOpN
     "silu",   "relu",       "add",    "mul",        "scale",  "reshape", "permute",
     "concat", "slice",      "expand", "reduce_mean", "interpolate", "sigmoid", "hard_sigmoid",
     "hard_swish", "relu6", "sub", "div", "group_norm", "pool2d", "pad", "index_select", "attention",
+    "inverted_residual",
 };
 static_assert(kOpNames.size() == static_cast<size_t>(OpKind::kCount),
               "every OpKind needs a name");

@@ -204,6 +204,34 @@ Shape infer(const Graph& graph, const Node& node) {
       out.back() = transpose_b ? b[b.size() - 2] : b.back();
       return out;
     }
+    case OpKind::kInvertedResidual: {
+      expect_inputs(node, 7 + residual, 7 + residual);
+      const auto& a = std::get<InvertedResidualAttrs>(node.attrs);
+      const Shape& x = in(0);
+      expect_rank(node, x, 4, "input");
+      const char* weights[] = {"expand weight", "depthwise weight", "project weight"};
+      const char* biases[] = {"expand bias", "depthwise bias", "project bias"};
+      for (size_t i = 0; i < 3; ++i) expect_rank(node, in(1 + 2 * i), 4, weights[i]);
+      const Shape& we = in(1);
+      const Shape& wd = in(3);
+      const Shape& wp = in(5);
+      const int64_t mid = we[0], k = wd[2];
+      if (we[1] != x[3] || we[2] != 1 || we[3] != 1 || wd != Shape{mid, 1, k, k} || k < 1 || wp[1] != mid ||
+          wp[2] != 1 || wp[3] != 1) {
+        fail(node, fmt::format("needs weights [Cm,{},1,1], [Cm,1,k,k], [Cout,Cm,1,1] for input {}; got {}, {}, {}",
+                               x[3], shape_str(x), shape_str(we), shape_str(wd), shape_str(wp)));
+      }
+      for (size_t i = 0; i < 3; ++i) {
+        const int64_t channels = in(1 + 2 * i)[0];
+        if (in(2 + 2 * i) != Shape{channels}) {
+          fail(node, fmt::format("{} has shape {}, expected [{}]", biases[i], shape_str(in(2 + 2 * i)), channels));
+        }
+      }
+      if (a.stride < 1 || a.padding < 0) fail(node, fmt::format("stride {} / padding {}", a.stride, a.padding));
+      const int64_t ho = conv_out(x[1], k, a.stride, a.padding, 1), wo = conv_out(x[2], k, a.stride, a.padding, 1);
+      if (ho <= 0 || wo <= 0) fail(node, fmt::format("input {} is too small for kernel {}x{}", shape_str(x), k, k));
+      return {x[0], ho, wo, wp[0]};
+    }
     case OpKind::kAttention: {
       expect_inputs(node, 3, 4);
       const auto& attrs = std::get<AttentionAttrs>(node.attrs);

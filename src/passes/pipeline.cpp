@@ -13,6 +13,7 @@
 #include "passes/fuse_attention.h"
 #include "passes/fuse_data_movement.h"
 #include "passes/fuse_epilogues.h"
+#include "passes/fuse_inverted_residual.h"
 
 namespace litevit::passes {
 namespace {
@@ -40,6 +41,8 @@ constexpr Pass kPasses[] = {
     {"fuse_activation", fuse_activation},
     // After fuse_activation: the epilogue applies the activation before the residual.
     {"fuse_residual_add", fuse_residual_add},
+    // After the epilogue fusions: the block's convs then carry their activations and residual.
+    {"fuse_inverted_residual", fuse_inverted_residual},
     {"eliminate_dead_nodes_final", eliminate_dead_nodes},
 };
 

@@ -21,7 +21,7 @@ constexpr std::array<ReferenceKernelFn, static_cast<size_t>(OpKind::kCount)> kRe
     reference::expand,  reference::reduce_mean, reference::interpolate, reference::sigmoid,
     reference::hard_sigmoid, reference::hard_swish, reference::relu6, reference::sub,
     reference::div, reference::group_norm, reference::pool2d, reference::pad, reference::index_select,
-    reference::attention,
+    reference::attention, reference::inverted_residual,
 };
 static_assert(kReferenceKernels.size() == graph::kOpNames.size(),
               "every OpKind needs a reference kernel, in OpKind order");

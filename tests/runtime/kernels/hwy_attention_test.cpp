@@ -5,8 +5,6 @@
 // enough to hit the exp clamp, 1 and 2 threads, and concurrent calls.
 #include <gtest/gtest.h>
 
-#include <hwy/targets.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -17,10 +15,13 @@
 #include <vector>
 
 #include "graph/builder.h"
+#include "runtime/hwy_test_util.h"
 #include "runtime/kernel_test_util.h"
 #include "runtime/kernels/hwy/attention.h"
 
 namespace {
+
+using litevit::testing_util::for_each_target;
 
 struct Problem {
   int64_t batch, n, m, d, dv;
@@ -72,19 +73,6 @@ struct Problem {
     return out;
   }
 };
-
-// Runs body once per Highway target this CPU supports, with dispatch forced
-// to it, then restores the normal choice.
-void for_each_target(const std::function<void()>& body) {
-  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
-    hwy::SetSupportedTargetsForTest(target);
-    hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-    SCOPED_TRACE(hwy::TargetName(target));
-    body();
-  }
-  hwy::SetSupportedTargetsForTest(0);
-  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
-}
 
 void expect_matches_reference(const Problem& problem) {
   SCOPED_TRACE("shape " + std::to_string(problem.batch) + "," + std::to_string(problem.n) + "," +

@@ -61,16 +61,6 @@ HWY_INLINE float* ThreadScratch(size_t floats) {
   return buffer.data() + ((kAlignBytes - address % kAlignBytes) % kAlignBytes) / sizeof(float);
 }
 
-// Stores v to the `count` floats at p; count >= 1, may be below a vector.
-template <class D>
-HWY_INLINE void StoreUpTo(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t count) {
-  if (count >= hn::Lanes(d)) {
-    hn::StoreU(v, d, p);
-  } else {
-    StoreFirst(v, d, p, count);
-  }
-}
-
 // s[r, :] = q[r, :] k^T for R rows (q already scaled) and all m_pad columns
 // (padded columns of kt are zero; the caller masks them). kt holds k^T in
 // panels of 2 vectors of columns, each [depth, 2 * lanes] contiguous (see

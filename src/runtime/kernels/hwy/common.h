@@ -77,6 +77,7 @@ inline bool is_bound_constant(const graph::Graph& graph, graph::ValueId id) {
 extern const FastKernel kLayerNorm;     // layer_norm.cpp
 extern const FastKernel kSoftmax;       // softmax.cpp
 extern const FastKernel kAttention;     // attention_op.cpp (on attention.cpp)
+extern const FastKernel kInvertedResidual;   // inverted_residual.cpp
 extern const FastKernel kGelu;          // activations.cpp
 extern const FastKernel kSilu;
 extern const FastKernel kRelu;

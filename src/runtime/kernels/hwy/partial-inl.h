@@ -1,5 +1,5 @@
 // Loads and stores of the first `count` lanes of a vector, for the tail of a
-// row shorter than a vector. They never touch memory past `count` elements
+// row shorter than a vector (StoreUpTo: of a whole vector or fewer lanes). They never touch memory past `count` elements
 // (the row may end at the end of a buffer). Included once per SIMD target.
 #if defined(LITEVIT_HWY_PARTIAL_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef LITEVIT_HWY_PARTIAL_INL_H_
@@ -50,6 +50,16 @@ HWY_INLINE void StoreFirst(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t c
 }
 
 #undef LITEVIT_HWY_HAS_MASKED_MEMORY
+
+// Stores v to the `count` floats at p; count >= 1, may be below a vector.
+template <class D>
+HWY_INLINE void StoreUpTo(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t count) {
+  if (count >= hn::Lanes(d)) {
+    hn::StoreU(v, d, p);
+  } else {
+    StoreFirst(v, d, p, count);
+  }
+}
 
 }  // namespace litevit::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();

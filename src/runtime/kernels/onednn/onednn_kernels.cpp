@@ -7,7 +7,8 @@
 namespace litevit::runtime::onednn {
 
 std::span<const FastKernel* const> kernels() {
-  static const std::array<const FastKernel*, 3> all = {&kConv2dOnednn, &kLinearOnednn, &kMatMulOnednn};
+  static const std::array<const FastKernel*, 4> all = {&kConv2dOnednn, &kLinearOnednn, &kMatMulOnednn,
+                                                       &kInvertedResidualOnednn};
   return all;
 }
 

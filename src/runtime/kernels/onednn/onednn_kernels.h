@@ -10,10 +10,12 @@ namespace litevit::runtime::onednn {
 
 std::span<const FastKernel* const> kernels();
 
-// One file each: conv2d.cpp (NHWC only), linear.cpp, matmul.cpp.
+// One file each: conv2d.cpp (NHWC only), linear.cpp, matmul.cpp, and
+// inverted_residual.cpp (three conv2d_onednn, where the fused Highway kernel is slower).
 extern const FastKernel kConv2dOnednn;
 extern const FastKernel kLinearOnednn;
 extern const FastKernel kMatMulOnednn;
+extern const FastKernel kInvertedResidualOnednn;
 
 // The oneDNN implementation a kernel of this backend runs ("brg:avx512_core",
 // "brdgmm_dw:avx512_core", ...); empty for any other kernel. For tests and

@@ -38,6 +38,7 @@ void pool2d(const KernelContext& c);
 void pad(const KernelContext& c);
 void index_select(const KernelContext& c);
 void attention(const KernelContext& c);
+void inverted_residual(const KernelContext& c);
 
 // A fused epilogue on a finished output: y = act(y), then y += residual
 // (the node's last input). No-op for nodes without one.

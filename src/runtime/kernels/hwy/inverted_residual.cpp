@@ -1,0 +1,419 @@
+// inverted_residual_hwy: the MobileNetV2 block (expand 1x1 -> act ->
+// depthwise kxk -> act -> project 1x1 -> epilogue, NHWC) in one pass over
+// the output rows, so the expanded tensor never goes through memory.
+// MobileViT-xxs's first block expands 128x128x16 to 128x128x32 (2 MiB): as
+// three oneDNN convs the expand and depthwise convs are memory-bound
+// (24 and 12 GFLOP/s on one Zen 3 core).
+//
+// Per output row i a thread needs the k expanded input rows i*s - pad .. +k-1.
+// It keeps them in a ring of k row buffers (each row computed once per run of
+// consecutive output rows: s new rows per output row), then
+//   1. expand: each new input row x[W, Cin] -> [W, Cm] by a small GEMM
+//      against the packed w_expand, + bias, then the activation, in place;
+//   2. depthwise: the k ring rows -> one row [Wo, Cm], + bias, activation;
+//   3. project: [Wo, Cm] -> [Wo, Cout] by a GEMM against the packed
+//      w_project, + bias, straight into the output row, then the epilogue
+//      (activation, residual) over that row while it is in L1.
+// A ring row is padded with `pad` zero pixels on each side and Cm is padded
+// to whole panels (Cm_pad), so the depthwise loop has no edge cases; input
+// rows above or below the image are rows of zeros (the dw conv pads its
+// input, which is the expand's activated output). Padded channels hold
+// act(0) and meet zero weights in the depthwise and project steps.
+//
+// Threads split the output rows (all images' rows in one range) into
+// contiguous pieces; each recomputes the k - s expanded rows at its start.
+// The scratch (ring + depthwise row: 50 + 16 KB for MobileViT-xxs's first
+// block) is per thread and stays in L1/L2.
+//
+// Where the time goes (perf, that block, one thread): the two SiLUs 44%
+// (apply_epilogue's FastExp + divide, the same code the oneDNN kernels run
+// after their primitives), the expand and project GEMMs 16% each (~70% of
+// the FMA peak), the depthwise conv 11%. The three convs' own work is ~1.7x
+// faster than on oneDNN (about 0.7 vs 1.2 ms); the SiLUs cost the same either way.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <hwy/aligned_allocator.h>
+
+#include "runtime/kernels/hwy/common.h"
+#include "runtime/kernels/hwy/hwy_kernels.h"
+#include "runtime/kernels/hwy/inverted_residual.h"
+
+// Once, not per target (foreach_target.h includes this file again for each).
+#ifndef LITEVIT_HWY_INVERTED_RESIDUAL_ONCE_
+#define LITEVIT_HWY_INVERTED_RESIDUAL_ONCE_
+namespace litevit::simd {
+
+// Sizes of one inverted_residual node; x is [batch, height, width, in_ch].
+struct InvertedResidualShape {
+  int64_t batch, height, width, in_ch, mid, mid_pad, out_ch;
+  int64_t kernel, stride, padding, out_height, out_width;
+  graph::Activation expand_act, depthwise_act;
+  graph::Epilogue epilogue;
+};
+
+// The weights as the kernel reads them, packed at creation for a panel width
+// P = 2 vectors of the target (InvertedResidualTarget::panel_width):
+struct InvertedResidualWeights {
+  const float* expand;           // [Cm_pad / P][Cin][P]: panel p holds mid channels p*P.. for every input channel
+  const float* expand_bias;      // [Cm_pad], zero past Cm
+  const float* depthwise;        // [k * k][Cm_pad]: tap (ky, kx) at row ky * k + kx, zero past Cm
+  const float* depthwise_bias;   // [Cm_pad]
+  const float* project;          // [ceil(Cout / P)][Cm][P], zero past Cout
+  const float* project_bias;     // [ceil(Cout / P) * P]
+};
+
+// Output rows [row_begin, row_end) of the batch's rows (row = n * Ho + i).
+using InvertedResidualRowsFn = void (*)(const InvertedResidualShape& shape, const InvertedResidualWeights& weights,
+                                        const float* x, const float* residual, float* y, int64_t row_begin,
+                                        int64_t row_end);
+
+// What the chosen target packs for and runs.
+struct InvertedResidualTarget {
+  int64_t panel_width;
+  InvertedResidualRowsFn rows;
+};
+
+// `floats` floats of this thread's scratch, aligned for any target's vectors;
+// it only grows, so after the first run of a shape there is no allocation.
+// Thread-local: concurrent runs and the OpenMP threads of one never share it.
+inline float* InvertedResidualScratch(size_t floats) {
+  thread_local ::hwy::AlignedFreeUniquePtr<float[]> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < floats) {
+    buffer = ::hwy::AllocateAligned<float>(floats);
+    capacity = floats;
+  }
+  return buffer.get();
+}
+
+constexpr int kIrBlockRows = 6;           // GEMM rows (pixels) per microkernel block: 12 accumulators
+constexpr int kIrDepthwisePixels = 4;     // output pixels per depthwise step (independent FMA chains)
+constexpr int64_t kIrDepthwiseColumns = 32;   // output columns per depthwise block: its ring columns stay in L1
+
+}  // namespace litevit::simd
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/hwy/inverted_residual.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/partial-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// out[R, cols] = a[R, depth] panel + bias for R rows of a (a_stride apart)
+// and one panel [depth, 2 vectors]; out rows out_stride apart, cols (1..2
+// vectors) real columns. Per step over depth: 2 loads of the panel, R
+// broadcasts of a, 2R FMAs into R x 2 accumulators (12 + 3 of the 16 AVX2
+// registers for R = 6).
+template <int R, class D>
+HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                          size_t depth, hn::VFromD<D> bias0, hn::VFromD<D> bias1, float* HWY_RESTRICT out,
+                          size_t out_stride, size_t cols) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  V acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+  }
+  const float* HWY_RESTRICT w = panel;
+  for (size_t c = 0; c < depth; ++c, w += 2 * lanes) {
+    const V w0 = hn::Load(d, w);
+    const V w1 = hn::Load(d, w + lanes);
+    for (int r = 0; r < R; ++r) {
+      const V ar = hn::Set(d, a[r * a_stride + c]);
+      acc0[r] = hn::MulAdd(ar, w0, acc0[r]);
+      acc1[r] = hn::MulAdd(ar, w1, acc1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    StoreUpTo(acc0[r], d, out + r * out_stride, cols);
+    if (cols > lanes) StoreUpTo(acc1[r], d, out + r * out_stride + lanes, cols - lanes);
+  }
+}
+
+// out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
+// (zero past n), bias padded to whole panels; a rows a_stride apart, out rows
+// out_stride apart. Panels outer: a (one image row, 8-16 KB) stays in L1
+// while each panel is read m / R times.
+template <class D>
+HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t depth, const float* packed,
+                        const float* bias, size_t n, float* out, size_t out_stride) {
+  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  for (size_t col = 0; col < n; col += width) {
+    const float* panel = packed + col * depth;
+    const size_t cols = std::min(width, n - col);
+    const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
+    const auto block = [&]<int R>(size_t row) {
+      GemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, bias1, out + row * out_stride + col,
+                   out_stride, cols);
+    };
+    size_t row = 0;
+    for (; row + kIrBlockRows <= m; row += kIrBlockRows) block.template operator()<kIrBlockRows>(row);
+    switch (m - row) {
+      case 5: block.template operator()<5>(row); break;
+      case 4: block.template operator()<4>(row); break;
+      case 3: block.template operator()<3>(row); break;
+      case 2: block.template operator()<2>(row); break;
+      case 1: block.template operator()<1>(row); break;
+      default: break;
+    }
+  }
+}
+
+// The depthwise conv of one output row, 3x3 with stride S: out[j, :] =
+// bias + sum_{ky, kx} w[ky, kx, :] rows[ky][j S + kx, :] for j < wo (rows
+// already padded: pixel 0 is input column -pad). Per channel vector the 9
+// weights stay in registers; P output pixels are computed at once, and each
+// loaded input vector feeds every one of the P pixels whose window covers
+// it (for S = 1: 6 loads per row of taps instead of 12).
+template <int S, class D>
+HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, const float* HWY_RESTRICT w,
+                                const float* HWY_RESTRICT bias, size_t mid_pad, size_t wo, float* HWY_RESTRICT out) {
+  using V = hn::VFromD<D>;
+  constexpr int K = 3, P = kIrDepthwisePixels, kSpan = (P - 1) * S + K;   // input pixels under P outputs
+  const size_t lanes = hn::Lanes(d);
+  for (size_t j0 = 0; j0 < wo; j0 += kIrDepthwiseColumns) {
+    const size_t j1 = std::min(wo, j0 + kIrDepthwiseColumns);
+    for (size_t ch = 0; ch < mid_pad; ch += lanes) {
+      V wv[K * K];
+      for (int t = 0; t < K * K; ++t) wv[t] = hn::Load(d, w + t * mid_pad + ch);
+      const V b = hn::Load(d, bias + ch);
+      size_t j = j0;
+      for (; j + P <= j1; j += P) {
+        V acc[P];
+        for (int p = 0; p < P; ++p) acc[p] = b;
+        for (int ky = 0; ky < K; ++ky) {
+          const float* HWY_RESTRICT in = rows[ky] + j * S * mid_pad + ch;
+          for (int t = 0; t < kSpan; ++t) {
+            const V v = hn::Load(d, in + t * mid_pad);
+            for (int p = 0; p < P; ++p) {
+              const int kx = t - p * S;
+              if (kx >= 0 && kx < K) acc[p] = hn::MulAdd(wv[ky * K + kx], v, acc[p]);
+            }
+          }
+        }
+        for (int p = 0; p < P; ++p) hn::Store(acc[p], d, out + (j + p) * mid_pad + ch);
+      }
+      for (; j < j1; ++j) {
+        V acc = b;
+        for (int ky = 0; ky < K; ++ky) {
+          const float* HWY_RESTRICT in = rows[ky] + j * S * mid_pad + ch;
+          for (int kx = 0; kx < K; ++kx) acc = hn::MulAdd(wv[ky * K + kx], hn::Load(d, in + kx * mid_pad), acc);
+        }
+        hn::Store(acc, d, out + j * mid_pad + ch);
+      }
+    }
+  }
+}
+
+// Any kernel size and stride, one output pixel at a time (no zoo model uses
+// one: MobileViT, EfficientViT and TinyViT have 3x3).
+template <class D>
+HWY_INLINE void DepthwiseRow(D d, const float* const* rows, const float* HWY_RESTRICT w,
+                             const float* HWY_RESTRICT bias, size_t mid_pad, size_t wo, size_t k, size_t stride,
+                             float* HWY_RESTRICT out) {
+  const size_t lanes = hn::Lanes(d);
+  for (size_t j = 0; j < wo; ++j) {
+    for (size_t ch = 0; ch < mid_pad; ch += lanes) {
+      auto acc = hn::Load(d, bias + ch);
+      for (size_t ky = 0; ky < k; ++ky) {
+        const float* HWY_RESTRICT in = rows[ky] + j * stride * mid_pad + ch;
+        for (size_t kx = 0; kx < k; ++kx) {
+          acc = hn::MulAdd(hn::Load(d, w + (ky * k + kx) * mid_pad + ch), hn::Load(d, in + kx * mid_pad), acc);
+        }
+      }
+      hn::Store(acc, d, out + j * mid_pad + ch);
+    }
+  }
+}
+
+void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidualWeights& w, const float* x,
+                          const float* residual, float* y, int64_t row_begin, int64_t row_end) {
+  const hn::ScalableTag<float> d;
+  const auto mid_pad = static_cast<size_t>(s.mid_pad), k = static_cast<size_t>(s.kernel);
+  const auto width = static_cast<size_t>(s.width), out_width = static_cast<size_t>(s.out_width);
+  const auto in_ch = static_cast<size_t>(s.in_ch), out_ch = static_cast<size_t>(s.out_ch);
+  const size_t ring_row = (width + 2 * static_cast<size_t>(s.padding)) * mid_pad;
+  float* ring = InvertedResidualScratch(k * ring_row + out_width * mid_pad);
+  float* depthwise = ring + k * ring_row;
+  std::fill(ring, ring + k * ring_row, 0.0f);   // the padding pixels stay zero
+
+  // slot_row[q]: the input row ring slot q holds (of image `image`), or none.
+  constexpr int64_t kNone = INT64_MIN;
+  std::vector<int64_t> slot_row(k, kNone);
+  std::vector<const float*> rows(k);
+  int64_t image = -1;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const int64_t n = row / s.out_height, i = row % s.out_height;
+    if (n != image) {
+      std::fill(slot_row.begin(), slot_row.end(), kNone);
+      image = n;
+    }
+    for (size_t ky = 0; ky < k; ++ky) {
+      const int64_t r = i * s.stride - s.padding + static_cast<int64_t>(ky);
+      const auto slot = static_cast<size_t>((r % s.kernel + s.kernel) % s.kernel);
+      float* slot_data = ring + slot * ring_row;
+      rows[ky] = slot_data;
+      if (slot_row[slot] == r) continue;
+      slot_row[slot] = r;
+      if (r < 0 || r >= s.height) {
+        std::fill(slot_data, slot_data + ring_row, 0.0f);
+        continue;
+      }
+      float* expanded = slot_data + static_cast<size_t>(s.padding) * mid_pad;
+      RowGemm(d, x + (n * s.height + r) * s.width * s.in_ch, in_ch, width, in_ch, w.expand, w.expand_bias, mid_pad,
+              expanded, mid_pad);
+      runtime::hwy::apply_epilogue(s.expand_act, expanded, nullptr, static_cast<int64_t>(width * mid_pad), 1);
+    }
+    if (k == 3 && s.stride == 1) {
+      Depthwise3x3Row<1>(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
+    } else if (k == 3 && s.stride == 2) {
+      Depthwise3x3Row<2>(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
+    } else {
+      DepthwiseRow(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, k,
+                   static_cast<size_t>(s.stride), depthwise);
+    }
+    runtime::hwy::apply_epilogue(s.depthwise_act, depthwise, nullptr, static_cast<int64_t>(out_width * mid_pad), 1);
+    const int64_t out_offset = row * s.out_width * s.out_ch;
+    RowGemm(d, depthwise, mid_pad, out_width, static_cast<size_t>(s.mid), w.project, w.project_bias, out_ch,
+            y + out_offset, out_ch);
+    if (s.epilogue.act != graph::Activation::kNone || residual != nullptr) {
+      runtime::hwy::apply_epilogue(s.epilogue.act, y + out_offset,
+                                   residual == nullptr ? nullptr : residual + out_offset,
+                                   static_cast<int64_t>(out_width * out_ch), 1);
+    }
+  }
+}
+
+InvertedResidualTarget ChosenInvertedResidualTarget() {
+  const hn::ScalableTag<float> d;
+  return {static_cast<int64_t>(2 * hn::Lanes(d)), &InvertedResidualRows};
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace litevit::simd {
+namespace {
+HWY_EXPORT(ChosenInvertedResidualTarget);
+InvertedResidualTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenInvertedResidualTarget)(); }
+}  // namespace
+}  // namespace litevit::simd
+
+namespace litevit::runtime::hwy {
+namespace {
+
+int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+bool supports_inverted_residual(const graph::Graph& g, const graph::Node& node) {
+  for (size_t i = 1; i <= 6; ++i) {
+    if (!is_bound_constant(g, node.inputs[i])) return false;
+  }
+  return graph::shape_numel(g.value(node.output).shape) > 0 && fused_inverted_residual_pays(g, node);
+}
+
+class InvertedResidualKernel final : public Kernel {
+ public:
+  InvertedResidualKernel(const graph::Graph& g, const graph::Node& node) : target_(simd::chosen_target()) {
+    const auto& a = std::get<graph::InvertedResidualAttrs>(node.attrs);
+    const graph::Shape& xs = g.value(node.inputs[0]).shape;
+    const graph::Shape& ys = g.value(node.output).shape;
+    const int64_t width = target_.panel_width, mid = g.value(node.inputs[3]).shape[0];
+    shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .mid = mid,
+              .mid_pad = round_up(mid, width), .out_ch = ys[3], .kernel = g.value(node.inputs[3]).shape[2],
+              .stride = a.stride, .padding = a.padding, .out_height = ys[1], .out_width = ys[2],
+              .expand_act = a.expand_act, .depthwise_act = a.depthwise_act, .epilogue = a.epilogue};
+    const auto data = [&](size_t input) { return g.value(node.inputs[input]).data->data(); };
+    const int64_t taps = shape_.kernel * shape_.kernel, out_pad = round_up(shape_.out_ch, width);
+    expand_ = pack_panels(data(1), mid, shape_.in_ch, shape_.mid_pad, width);
+    expand_bias_ = padded(data(2), mid, shape_.mid_pad);
+    depthwise_ = ::hwy::AllocateAligned<float>(static_cast<size_t>(taps * shape_.mid_pad));
+    for (int64_t t = 0; t < taps; ++t) {   // [Cm, 1, k, k] -> [k * k, Cm_pad]
+      float* tap = depthwise_.get() + t * shape_.mid_pad;
+      for (int64_t c = 0; c < mid; ++c) tap[c] = data(3)[c * taps + t];
+      std::fill(tap + mid, tap + shape_.mid_pad, 0.0f);
+    }
+    depthwise_bias_ = padded(data(4), mid, shape_.mid_pad);
+    project_ = pack_panels(data(5), shape_.out_ch, mid, out_pad, width);
+    project_bias_ = padded(data(6), shape_.out_ch, out_pad);
+    weights_ = {expand_.get(), expand_bias_.get(), depthwise_.get(), depthwise_bias_.get(), project_.get(),
+                project_bias_.get()};
+  }
+
+  const char* name() const override { return "inverted_residual_hwy"; }
+  bool packed_input(size_t index) const override { return index >= 1 && index <= 6; }
+
+  void run(const KernelContext& c) const override {
+    const float* residual = shape_.epilogue.residual ? c.inputs.back().data : nullptr;
+    const int64_t rows = shape_.batch * shape_.out_height;
+    // Work per output row in multiply-adds over 8 (a vector FMA on AVX2), as attention.cpp.
+    const int64_t work = shape_.out_width * shape_.mid *
+                         (shape_.stride * shape_.in_ch + shape_.kernel * shape_.kernel + shape_.out_ch) / 8;
+    parallel_for(c.threads, rows, work, [&](int64_t begin, int64_t end) {
+      target_.rows(shape_, weights_, c.in(0), residual, c.output, begin, end);
+    });
+  }
+
+ private:
+  // w [n, depth] (a 1x1 conv's [O, C, 1, 1]) as panels of `width` columns of
+  // w^T: panel p is [depth][width] with columns p*width.. of n_pad, zero past n.
+  static ::hwy::AlignedFreeUniquePtr<float[]> pack_panels(const float* w, int64_t n, int64_t depth, int64_t n_pad,
+                                                          int64_t width) {
+    auto packed = ::hwy::AllocateAligned<float>(static_cast<size_t>(n_pad * depth));
+    for (int64_t col = 0; col < n_pad; col += width) {
+      float* panel = packed.get() + col * depth;
+      for (int64_t c = 0; c < depth; ++c) {
+        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = col + j < n ? w[(col + j) * depth + c] : 0.0f;
+      }
+    }
+    return packed;
+  }
+
+  static ::hwy::AlignedFreeUniquePtr<float[]> padded(const float* bias, int64_t n, int64_t n_pad) {
+    auto out = ::hwy::AllocateAligned<float>(static_cast<size_t>(n_pad));
+    std::copy(bias, bias + n, out.get());
+    std::fill(out.get() + n, out.get() + n_pad, 0.0f);
+    return out;
+  }
+
+  simd::InvertedResidualTarget target_;   // the target the weights were packed for
+  simd::InvertedResidualShape shape_;
+  ::hwy::AlignedFreeUniquePtr<float[]> expand_, expand_bias_, depthwise_, depthwise_bias_, project_, project_bias_;
+  simd::InvertedResidualWeights weights_;
+};
+
+std::unique_ptr<Kernel> create_inverted_residual(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<InvertedResidualKernel>(context.graph, node);
+}
+
+}  // namespace
+
+// kernel_bench mv2 vs mv2_unfused, one thread, medians of 5-7 (EPYC Zen 3,
+// AVX2, shared with other jobs; ms): on 128x128 and 64x64 inputs the fused
+// kernel wins or ties (xxs 16->32->16 s1 1.58 vs 1.78, xs 16->64->32 s1 3.62
+// vs 4.43, xs 32->128->48 s2 4.96 vs 7.42, xxs 24->48->24 s1 0.63 vs 0.70,
+// xxs 24->48->48 s2 0.44 vs 0.41, xs 48->192->64 s2 2.31 vs 2.43); on 32x32
+// and 16x16 ones oneDNN's GEMMs win (xxs 48->96->64 s2 0.30 vs 0.25,
+// xs 64->256->80 s2 0.85 vs 0.79, xs 80->320->96 s2 0.30 vs 0.28): there
+// the expanded tensor is at most 1 MiB and stays in L2 between the convs anyway.
+// At 56x56 the same (litevit profile, one thread, all MBConvs of the model):
+// EfficientViT-b0 2.6-2.9 ms on oneDNN vs 3.0-3.1 fused, TinyViT-5m 12.4-12.7
+// vs 12.9-14.5.
+bool fused_inverted_residual_pays(const graph::Graph& graph, const graph::Node& node) {
+  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  return x[1] * x[2] >= 64 * 64;
+}
+
+const FastKernel kInvertedResidual{"inverted_residual_hwy", graph::OpKind::kInvertedResidual,
+                                   supports_inverted_residual, create_inverted_residual};
+
+}  // namespace litevit::runtime::hwy
+#endif  // HWY_ONCE
