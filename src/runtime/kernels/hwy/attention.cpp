@@ -1,18 +1,24 @@
-// Fused attention: out = softmax(scale q k^T) v per batch (attention.h).
+// Fused attention: out = softmax(scale q k^T [+ bias]) v per batch (attention.h).
 //
 // Work is split into tasks of (batch index, tile of query rows). A thread
 // packs k^T and v of the current batch once into thread-local scratch, in
-// zero-padded panels of 2 vectors of columns (PackKeys, PackValues), then
-// walks its query rows in blocks of R = 6 (fewer at the end of a tile):
-//   1. S[R, m_pad] = scale q_rows k^T: per step over d, one broadcast of q per
-//      row times two vectors of a k^T row, R x 2 accumulators (12 for R = 6);
-//   2. per row: max, p = exp(s - max) kept unnormalised, and the sum of p;
+// zero-padded panels of 2 vectors of columns (PackKeys, PackValues; k^T's
+// last panel is 1 vector wide when that covers m, so m is padded to a whole
+// vector, not two: Swin's 49 to 56, not 64), then walks its query rows in
+// blocks of R = 6 (fewer at the end of a tile):
+//   1. S[R, m_pad] = scale q_rows k^T (Scores): per step over d, one
+//      broadcast of q per row times two vectors of a k^T panel, R x 2
+//      accumulators (12 for R = 6). The bias is added and the row max taken
+//      on the accumulators before they are stored; padded columns are stored
+//      as -inf.
+//   2. per row, one pass: p = exp(s - max) kept unnormalised, and the sum of p;
 //   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
 //      R x 2 accumulators again, scaled by 1 / sum at the store.
 // S of one block is R x m floats (6 KB at m = 256), so it never leaves L1; k^T
 // and v of one batch stay in L1/L2 across all its row blocks.
-// On one Zen 3 core this runs at about the FMA peak: the two matmuls are 2/3
-// to 3/4 of the time and FastExp the rest (11 FMA-pipe operations per vector).
+// On one Zen 3 core the two matmuls run near the FMA peak; the exp takes
+// about 10 cycles per vector (a long dependency chain of 16 operations), a
+// third of the time at d = 16 (MobileViT-xxs) and a sixth at d = 64 (DeiT).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -71,61 +77,92 @@ HWY_INLINE void StoreUpTo(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t co
   }
 }
 
-// s[r, :] = q[r, :] k^T for R rows (q already scaled) and all m_pad columns
-// (padded columns of kt are zero; the caller masks them). kt holds k^T in
-// panels of 2 vectors of columns, each [depth, 2 * lanes] contiguous (see
-// PackKeys).
-template <int R, class D>
-HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const float* HWY_RESTRICT kt,
-                       size_t m_pad, float* HWY_RESTRICT s) {
+// The first `count` floats at p (count >= 1, may be below a vector), the
+// other lanes zero.
+template <class D>
+HWY_INLINE hn::VFromD<D> LoadUpTo(D d, const float* HWY_RESTRICT p, size_t count) {
+  return count >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadFirst(d, p, count);
+}
+
+// Columns j.. (one panel of kVectors vectors of k^T, at kc) of
+// s[r, :] = q[r, :] k^T (+ bias[r, :]) for R rows, and max[r] raised to
+// their maximum. kLast: the panel holds the end of the row; its columns past
+// m are stored as -inf, so they do not raise the max and their exp is 0.
+template <int R, int kVectors, bool kLast, class D>
+HWY_INLINE void ScorePanel(D d, const float* HWY_RESTRICT q, size_t depth, const float* HWY_RESTRICT kc, size_t j,
+                           size_t m, size_t m_pad, const float* HWY_RESTRICT bias, float* HWY_RESTRICT s,
+                           hn::VFromD<D>* HWY_RESTRICT max) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
-    V acc0[R], acc1[R];
-    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-    const float* HWY_RESTRICT kc = kt + j * depth;   // the panel of columns j..
-    for (size_t c = 0; c < depth; ++c, kc += 2 * lanes) {
-      const V k0 = hn::Load(d, kc);
-      const V k1 = hn::Load(d, kc + lanes);
-      for (int r = 0; r < R; ++r) {
-        const V qr = hn::Set(d, q[r * depth + c]);
-        acc0[r] = hn::MulAdd(qr, k0, acc0[r]);
-        acc1[r] = hn::MulAdd(qr, k1, acc1[r]);
-      }
-    }
+  V acc[R][kVectors];
+  for (int r = 0; r < R; ++r) {
+    for (int i = 0; i < kVectors; ++i) acc[r][i] = hn::Zero(d);
+  }
+  for (size_t c = 0; c < depth; ++c, kc += kVectors * lanes) {
+    V k[kVectors];
+    for (int i = 0; i < kVectors; ++i) k[i] = hn::Load(d, kc + i * lanes);
     for (int r = 0; r < R; ++r) {
-      hn::Store(acc0[r], d, s + r * m_pad + j);
-      hn::Store(acc1[r], d, s + r * m_pad + j + lanes);
+      const V qr = hn::Set(d, q[r * depth + c]);
+      for (int i = 0; i < kVectors; ++i) acc[r][i] = hn::MulAdd(qr, k[i], acc[r][i]);
     }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int i = 0; i < kVectors; ++i) {
+      const size_t column = j + i * lanes;
+      // Real columns in this vector: all but in the last panel, and at least
+      // one there (m_pad is m rounded up to a whole vector).
+      const size_t real = kLast ? std::min(lanes, m - column) : lanes;
+      if (bias != nullptr) {
+        const float* HWY_RESTRICT b = bias + r * m + column;
+        acc[r][i] = hn::Add(acc[r][i], kLast ? LoadUpTo(d, b, real) : hn::LoadU(d, b));
+      }
+      if (kLast) acc[r][i] = hn::IfThenElse(hn::FirstN(d, real), acc[r][i], hn::Set(d, -HUGE_VALF));
+      hn::Store(acc[r][i], d, s + r * m_pad + column);
+    }
+    V panel_max = acc[r][0];
+    for (int i = 1; i < kVectors; ++i) panel_max = hn::Max(panel_max, acc[r][i]);
+    max[r] = hn::Max(max[r], panel_max);
   }
 }
 
-// In place over one score row of m real and m_pad stored columns:
-// s += bias (the row's m bias values, when not null), then
-// p = exp(s - max s), unnormalised; returns 1 / sum p. The padded columns are
-// set to -inf first so they do not raise the max (their p is 0 and the
-// weighted sum never reads them).
-template <class D>
-HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m, size_t m_pad, const float* HWY_RESTRICT bias) {
+// s[r, :] = q[r, :] k^T (+ bias[r, :]) for R rows (q already scaled) and all
+// m_pad columns, padded columns -inf; row_max[r] = the max of row r. kt holds
+// k^T in panels of 2 vectors of columns (the last may be 1 vector), each
+// [depth, its width] contiguous (see PackKeys); bias rows are m floats apart
+// (or bias is null). The bias and the max are applied to the accumulators
+// before they are stored, so the row is not read again before the exp.
+template <int R, class D>
+HWY_INLINE void Scores(D d, const float* HWY_RESTRICT q, size_t depth, const float* HWY_RESTRICT kt, size_t m,
+                       size_t m_pad, const float* HWY_RESTRICT bias, float* HWY_RESTRICT s,
+                       float* HWY_RESTRICT row_max) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  if (bias != nullptr) {   // the tail's lanes past m get garbage, overwritten by -inf below
-    size_t j = 0;
-    for (; j + lanes <= m; j += lanes) hn::Store(hn::Add(hn::Load(d, s + j), hn::LoadU(d, bias + j)), d, s + j);
-    if (j < m) hn::Store(hn::Add(hn::Load(d, s + j), LoadFirst(d, bias + j, m - j)), d, s + j);
+  V max[R];
+  for (int r = 0; r < R; ++r) max[r] = hn::Set(d, -HUGE_VALF);
+  size_t j = 0;
+  for (; j + 2 * lanes <= m; j += 2 * lanes) {
+    ScorePanel<R, 2, false>(d, q, depth, kt + j * depth, j, m, m_pad, bias, s, max);
   }
-  std::fill(s + m, s + m_pad, -HUGE_VALF);
-  V max0 = hn::Set(d, -HUGE_VALF), max1 = max0;
-  for (size_t j = 0; j < m_pad; j += 2 * lanes) {
-    max0 = hn::Max(max0, hn::Load(d, s + j));
-    max1 = hn::Max(max1, hn::Load(d, s + j + lanes));
+  if (m_pad - j == 2 * lanes) {
+    ScorePanel<R, 2, true>(d, q, depth, kt + j * depth, j, m, m_pad, bias, s, max);
+  } else if (m_pad - j == lanes) {
+    ScorePanel<R, 1, true>(d, q, depth, kt + j * depth, j, m, m_pad, bias, s, max);
   }
-  const V row_max = hn::MaxOfLanes(d, hn::Max(max0, max1));   // in every lane
+  for (int r = 0; r < R; ++r) row_max[r] = hn::GetLane(hn::MaxOfLanes(d, max[r]));
+}
+
+// In place over one score row of m_pad stored columns: p = exp(s - row_max),
+// unnormalised; returns 1 / sum p. One pass: the max is known from Scores.
+template <class D>
+HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m_pad, float row_max) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  const V max = hn::Set(d, row_max);
   // One exp per step: FastExp's constants take most of the 16 AVX2 registers,
   // and two in flight spill the sum to the stack.
   V sum = hn::Zero(d);
   for (size_t j = 0; j < m_pad; j += lanes) {
-    const V e = FastExp(d, hn::Sub(hn::Load(d, s + j), row_max));
+    const V e = FastExp<true>(d, hn::Sub(hn::Load(d, s + j), max));
     sum = hn::Add(sum, e);
     hn::Store(e, d, s + j);
   }
@@ -186,18 +223,20 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
   }
 }
 
-// k [m, depth] to k^T in panels of `width` columns: panel p is [depth, width]
-// at kt + p * depth * width, columns past m zero. Scores then reads one
+// k [m, depth] to k^T in panels of `width` columns (the last may be
+// narrower, down to m_pad's last vector): the panel of columns j.. is
+// [depth, its width] at kt + j * depth, columns past m zero. Scores then reads one
 // contiguous stream per panel rather than depth rows m_pad floats apart
 // (DeiT: 64 lines 832 bytes apart per panel, from L2).
 HWY_INLINE void PackKeys(const float* HWY_RESTRICT k, int64_t m, int64_t m_pad, int64_t depth, int64_t width,
                          float* HWY_RESTRICT kt) {
   for (int64_t j0 = 0; j0 < m_pad; j0 += width) {
     float* panel = kt + j0 * depth;
-    const int64_t columns = std::min(width, m - j0);
+    const int64_t panel_width = std::min(width, m_pad - j0);
+    const int64_t columns = std::min(panel_width, m - j0);
     for (int64_t c = 0; c < depth; ++c) {
-      for (int64_t j = 0; j < columns; ++j) panel[c * width + j] = k[(j0 + j) * depth + c];
-      std::fill(panel + c * width + columns, panel + (c + 1) * width, 0.0f);
+      for (int64_t j = 0; j < columns; ++j) panel[c * panel_width + j] = k[(j0 + j) * depth + c];
+      std::fill(panel + c * panel_width + columns, panel + (c + 1) * panel_width, 0.0f);
     }
   }
 }
@@ -229,9 +268,9 @@ HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RE
                            size_t m_pad, size_t depth, size_t dv, size_t dv_pad, float scale,
                            const float* HWY_RESTRICT bias) {
   for (size_t i = 0; i < R * depth; ++i) q_scaled[i] = scale * q[i];
-  Scores<R>(d, q_scaled, depth, kt, m_pad, s);
-  float inv_sum[R];
-  for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m, m_pad, bias == nullptr ? nullptr : bias + r * m);
+  float row_max[R], inv_sum[R];
+  Scores<R>(d, q_scaled, depth, kt, m, m_pad, bias, s, row_max);
+  for (int r = 0; r < R; ++r) inv_sum[r] = ExpRow(d, s + r * m_pad, m_pad, row_max[r]);
   WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
 }
 
@@ -242,7 +281,7 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
                     int64_t tile_rows, int64_t task_begin, int64_t task_end) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
-  const int64_t m_pad = (m + 2 * lanes - 1) / (2 * lanes) * (2 * lanes);
+  const int64_t m_pad = (m + lanes - 1) / lanes * lanes;
   const int64_t dv_pad = (dv + lanes - 1) / lanes * lanes;
   float* kt = ThreadScratch(
       static_cast<size_t>(depth * m_pad + m * dv_pad + kBlockRows * (m_pad + depth)));
