@@ -147,8 +147,15 @@ TEST(attention_hwy, OddAndDegenerateSizes) {
   for (int64_t dv : {1, 3, 7, 9, 15, 17, 24, 31, 33, 40, 47}) {   // every tail on 4, 8 and 16 lanes
     expect_matches_reference(Problem(2, 11, 21, 6, dv, 0.4f, 10 + static_cast<uint32_t>(dv)));
   }
-  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 2 vectors
+  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 1 or 2 vectors
     expect_matches_reference(Problem(1, 9, m, 5, 16, 0.4f, 60 + static_cast<uint32_t>(m)));
+  }
+  // k^T packed in 4 x 4 blocks: depth with and without a remainder, the last
+  // panel whole, a multiple of 4 short of whole, and not a multiple of 4.
+  for (int64_t d : {4, 12, 14}) {
+    for (int64_t m : {4, 20, 28, 36, 44, 52}) {
+      expect_matches_reference(Problem(2, 7, m, d, 6, 0.3f, 100 + static_cast<uint32_t>(d * m)));
+    }
   }
 }
 
