@@ -134,6 +134,7 @@ float inv_sqrt(int64_t d) { return 1.0f / std::sqrt(static_cast<float>(d)); }
 TEST(attention_hwy, ZooShapes) {
   expect_matches_reference(Problem(3, 197, 197, 64, 64, inv_sqrt(64), 1));    // DeiT-tiny
   expect_matches_reference(Problem(16, 256, 256, 16, 16, inv_sqrt(16), 2));   // MobileViT-xxs
+  expect_matches_reference(Problem(5, 61, 61, 8, 8, inv_sqrt(8), 5));         // blocks of 4 rows on SSE4 too
   expect_matches_reference(Problem(4, 64, 64, 20, 20, inv_sqrt(20), 3));      // MobileViT-xs-like
   expect_matches_reference(Problem(4, 64, 64, 36, 36, inv_sqrt(36), 4));      // MobileViT-s-like
 }
@@ -192,7 +193,9 @@ TEST(attention_hwy, EmptySoftmaxAxisGivesZeros) {
 }
 
 TEST(attention_hwy, ResultDoesNotDependOnThreads) {
-  for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401)}) {
+  // Blocks of 6 rows, and of 4 (v one panel of 2 vectors: dv = 16 on AVX2, 8 on SSE4).
+  for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401),
+                                 Problem(3, 61, 45, 16, 16, 0.25f, 402), Problem(3, 61, 45, 8, 8, 0.25f, 403)}) {
     const std::vector<float> one = problem.run(1);
     EXPECT_EQ(problem.run(2), one);
     EXPECT_EQ(problem.run(3), one);

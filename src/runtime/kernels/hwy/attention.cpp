@@ -5,7 +5,8 @@
 // zero-padded panels of 2 vectors of columns (PackKeys, transposing in 4 x 4
 // blocks, and PackValues; k^T's last panel is 1 vector wide when that covers
 // m, so m is padded to a whole vector, not two: Swin's 49 to 56, not 64),
-// then walks its query rows in blocks of R = 6 (fewer at the end of a tile):
+// then walks its query rows in blocks of R = 6 (4 when v is one panel of 2
+// vectors, BlockRows; fewer at the end of a tile):
 //   1. S[R, m_pad] = scale q_rows k^T (Scores): per step over d, one
 //      broadcast of q per row times two vectors of a k^T panel, R x 2
 //      accumulators (12 for R = 6). The bias is added and the row max taken
@@ -31,11 +32,13 @@
 #ifndef LITEVIT_HWY_ATTENTION_CONSTANTS_
 #define LITEVIT_HWY_ATTENTION_CONSTANTS_
 namespace litevit::simd {
-// Query rows per block: R x 2 accumulators plus two loaded vectors and a
-// broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6 loads
-// each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per FMA
-// (DeiT's k^T and v are 50 KB each, above L1); on Zen 3 the two measure the
-// same within noise, both near the FMA peak.
+// Query rows per block at most: R x 2 accumulators plus two loaded vectors
+// and a broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6
+// loads each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per
+// FMA (DeiT's k^T and v are 50 KB each, above L1). BlockRows picks 4 when v
+// is a single panel of 2 vectors (d = 16 on AVX2): measured on Zen 3,
+// MobileViT-xxs's 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6;
+// other shapes measure the same or better with 6 (N = 16: 10% better).
 constexpr int kAttentionBlockRows = 6;
 constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
 }  // namespace litevit::simd
@@ -306,6 +309,13 @@ HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RE
   WeightedSum<R>(d, s, m_pad, m, v, dv_pad, dv, inv_sum, out);
 }
 
+// Query rows per block for values of dv columns (see kAttentionBlockRows).
+int64_t BlockRows(int64_t dv) {
+  const hn::ScalableTag<float> d;
+  const auto lanes = static_cast<int64_t>(hn::Lanes(d));
+  return (dv + lanes - 1) / lanes == 2 ? 4 : kBlockRows;
+}
+
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
 // `tile_rows` query rows; all on the calling thread.
 void AttentionTasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t depth,
@@ -321,6 +331,7 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
   float* s = v_packed + m * dv_pad;
   float* q_scaled = s + kBlockRows * m_pad;
 
+  const int64_t block_rows = BlockRows(dv);
   const int64_t tiles_per_batch = (n + tile_rows - 1) / tile_rows;
   int64_t packed_batch = -1;
   for (int64_t task = task_begin; task < task_end; ++task) {
@@ -339,7 +350,11 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
                     static_cast<size_t>(dv_pad), scale, bias_b == nullptr ? nullptr : bias_b + row * m);
     };
     int64_t row = row_begin;
-    for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
+    if (block_rows == 4) {
+      for (; row + 4 <= row_end; row += 4) attend.template operator()<4>(row);
+    } else {
+      for (; row + kBlockRows <= row_end; row += kBlockRows) attend.template operator()<kBlockRows>(row);
+    }
     switch (row_end - row) {
       case 5: attend.template operator()<5>(row); break;
       case 4: attend.template operator()<4>(row); break;
@@ -358,6 +373,7 @@ HWY_AFTER_NAMESPACE();
 namespace litevit::simd {
 namespace {
 HWY_EXPORT(AttentionTasks);
+HWY_EXPORT(BlockRows);
 // Dispatch from here: inside litevit::runtime::hwy, HWY_DYNAMIC_DISPATCH's
 // `hwy::` would name that namespace (common.h).
 void attention_tasks(const float* q, const float* k, const float* v, float* out, int64_t n, int64_t m, int64_t d,
@@ -366,6 +382,7 @@ void attention_tasks(const float* q, const float* k, const float* v, float* out,
   HWY_DYNAMIC_DISPATCH(AttentionTasks)(q, k, v, out, n, m, d, dv, scale, bias.data, bias.batch_divisor,
                                        bias.batch_count, tile_rows, task_begin, task_end);
 }
+int64_t block_rows(int64_t dv) { return HWY_DYNAMIC_DISPATCH(BlockRows)(dv); }
 }  // namespace
 }  // namespace litevit::simd
 
@@ -382,7 +399,7 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
   // idle, cut evenly in whole blocks (197 rows: 54/54/54/35, not 60/60/60/17)
   // so the contiguous pieces of parallel_for get about equal work. A thread
   // packs k and v once per batch in its piece, whatever the tile size.
-  constexpr int64_t block = simd::kAttentionBlockRows;
+  const int64_t block = simd::block_rows(dv);
   int64_t tiles = (n + simd::kAttentionTileRows - 1) / simd::kAttentionTileRows;
   if (batch * tiles < threads) tiles = std::min((n + block - 1) / block, (threads + batch - 1) / batch);
   const int64_t tile_rows = ((n + tiles - 1) / tiles + block - 1) / block * block;
