@@ -5,8 +5,8 @@
 // zero-padded panels of 2 vectors of columns (PackKeys, transposing in 4 x 4
 // blocks, and PackValues; k^T's last panel is 1 vector wide when that covers
 // m, so m is padded to a whole vector, not two: Swin's 49 to 56, not 64),
-// then walks its query rows in blocks of R = 6 (4 when v is one panel of 2
-// vectors, BlockRows; fewer at the end of a tile):
+// then walks its query rows in blocks of R = 6 (4 when v is 2 or 3 vectors
+// wide, BlockRows; fewer at the end of a tile):
 //   1. S[R, m_pad] = scale q_rows k^T (Scores): per step over d, one
 //      broadcast of q per row times two vectors of a k^T panel, R x 2
 //      accumulators (12 for R = 6). The bias is added and the row max taken
@@ -14,12 +14,15 @@
 //      as -inf.
 //   2. per row, one pass: p = exp(s - max) kept unnormalised, and the sum of p;
 //   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
-//      R x 2 accumulators again, scaled by 1 / sum at the store.
+//      R x 2 accumulators again (three and 4 x 3 when v is 3 vectors wide),
+//      scaled by 1 / sum at the store.
 // S of one block is R x m floats (6 KB at m = 256), so it never leaves L1; k^T
 // and v of one batch stay in L1/L2 across all its row blocks.
-// On one Zen 3 core the two matmuls run near the FMA peak; the exp takes
-// about 10 cycles per vector (a long dependency chain of 16 operations), a
-// third of the time at d = 16 (MobileViT-xxs) and a sixth at d = 64 (DeiT).
+// On one Zen 3 core the two matmuls run at about 80% of the FMA peak (a
+// broadcast from memory per two FMAs costs that much there, measured); the
+// exp takes about 10 cycles per vector (a long dependency chain of 16
+// operations), a third of the time at d = 16 (MobileViT-xxs) and a sixth at
+// d = 64 (DeiT).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,9 +39,10 @@ namespace litevit::simd {
 // and a broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6
 // loads each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per
 // FMA (DeiT's k^T and v are 50 KB each, above L1). BlockRows picks 4 when v
-// is a single panel of 2 vectors (d = 16 on AVX2): measured on Zen 3,
-// MobileViT-xxs's 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6;
-// other shapes measure the same or better with 6 (N = 16: 10% better).
+// is 2 vectors wide (d = 16 on AVX2): measured on Zen 3, MobileViT-xxs's
+// 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6; and when it is 3
+// (d = 20, 24), for 4 x 3 accumulators in the weighted sum. Other shapes
+// measure the same or better with 6 (N = 16: 10% better).
 constexpr int kAttentionBlockRows = 6;
 constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
 }  // namespace litevit::simd
@@ -174,35 +178,55 @@ HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m_pad, float row_max)
   return 1.0f / hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
+// Columns c.. (one panel of kVectors vectors of v, at panel) of
+// out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows.
+template <int R, int kVectors, class D>
+HWY_INLINE void WeightedPanel(D d, const float* HWY_RESTRICT p, size_t m_pad, size_t m,
+                              const float* HWY_RESTRICT panel, size_t dv, size_t c, const float* inv_sum,
+                              float* HWY_RESTRICT out) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  V acc[R][kVectors];
+  for (int r = 0; r < R; ++r) {
+    for (int i = 0; i < kVectors; ++i) acc[r][i] = hn::Zero(d);
+  }
+  for (size_t j = 0; j < m; ++j) {
+    V vj[kVectors];
+    for (int i = 0; i < kVectors; ++i) vj[i] = hn::Load(d, panel + (j * kVectors + i) * lanes);
+    for (int r = 0; r < R; ++r) {
+      const V pr = hn::Set(d, p[r * m_pad + j]);
+      for (int i = 0; i < kVectors; ++i) acc[r][i] = hn::MulAdd(pr, vj[i], acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const V scale = hn::Set(d, inv_sum[r]);
+    for (int i = 0; i < kVectors; ++i) {   // each vector has a real column: dv_pad is dv rounded up to one
+      const size_t column = c + i * lanes;
+      StoreUpTo(hn::Mul(acc[r][i], scale), d, out + r * dv + column, dv - column);
+    }
+  }
+}
+
+// Vectors per panel of packed v: 3 when that is all of v (d = 17..24 on
+// AVX2, in blocks of 4 rows: 4 broadcasts per 12 FMAs instead of a panel of
+// 2 and a single vector that needs a broadcast per FMA), else 2.
+HWY_INLINE int64_t ValuePanelVectors(int64_t dv_vectors) { return dv_vectors == 3 ? 3 : 2; }
+
 // out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows, out rows dv
-// floats apart; v packed in panels of 2 vectors of columns (PackValues).
+// floats apart; v packed in panels of ValuePanelVectors (PackValues).
 template <int R, class D>
 HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size_t m, const float* HWY_RESTRICT v,
                             size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  size_t c = 0;
-  for (; c + 2 * lanes <= dv_pad; c += 2 * lanes) {
-    V acc0[R], acc1[R];
-    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-    const float* HWY_RESTRICT panel = v + c * m;
-    for (size_t j = 0; j < m; ++j) {
-      const V v0 = hn::Load(d, panel + j * 2 * lanes);
-      const V v1 = hn::Load(d, panel + j * 2 * lanes + lanes);
-      for (int r = 0; r < R; ++r) {
-        const V pr = hn::Set(d, p[r * m_pad + j]);
-        acc0[r] = hn::MulAdd(pr, v0, acc0[r]);
-        acc1[r] = hn::MulAdd(pr, v1, acc1[r]);
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      const V scale = hn::Set(d, inv_sum[r]);
-      hn::StoreU(hn::Mul(acc0[r], scale), d, out + r * dv + c);
-      StoreUpTo(hn::Mul(acc1[r], scale), d, out + r * dv + c + lanes, dv - c - lanes);
-    }
+  if (dv_pad == 3 * lanes) {
+    WeightedPanel<R, 3>(d, p, m_pad, m, v, dv, 0, inv_sum, out);
+    return;
   }
+  size_t c = 0;
+  for (; c + 2 * lanes <= dv_pad; c += 2 * lanes) WeightedPanel<R, 2>(d, p, m_pad, m, v + c * m, dv, c, inv_sum, out);
   if (c < dv_pad) {
-    // One vector of columns left (dv = 16 on AVX-512, 20 on AVX2): even and
+    // One vector of columns left (dv = 16 on AVX-512, 36 on AVX2): even and
     // odd j go to separate accumulators, so there are still R x 2 FMA chains.
     const float* HWY_RESTRICT panel = v + c * m;
     V acc0[R], acc1[R];
@@ -313,7 +337,8 @@ HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, const float* HWY_RE
 int64_t BlockRows(int64_t dv) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
-  return (dv + lanes - 1) / lanes == 2 ? 4 : kBlockRows;
+  const int64_t vectors = (dv + lanes - 1) / lanes;
+  return vectors == 2 || vectors == 3 ? 4 : kBlockRows;
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
@@ -340,7 +365,7 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
     const int64_t row_end = std::min(n, row_begin + tile_rows);
     if (b != packed_batch) {
       PackKeys(k + b * m * depth, m, m_pad, depth, 2 * lanes, kt);
-      PackValues(v + b * m * dv, m, dv, dv_pad, 2 * lanes, v_packed);
+      PackValues(v + b * m * dv, m, dv, dv_pad, ValuePanelVectors(dv_pad / lanes) * lanes, v_packed);
       packed_batch = b;
     }
     const float* bias_b = bias == nullptr ? nullptr : bias + (b / bias_divisor) % bias_count * n * m;
