@@ -193,9 +193,11 @@ TEST(attention_hwy, EmptySoftmaxAxisGivesZeros) {
 }
 
 TEST(attention_hwy, ResultDoesNotDependOnThreads) {
-  // Blocks of 6 rows, and of 4 (v 2 or 3 vectors wide: dv = 16 and 20 on AVX2, 8 on SSE4).
+  // Blocks of 6 rows, and of 4 (v 2 or an odd number >= 3 of vectors wide: dv = 16, 20 and 36 on AVX2,
+  // 8 on SSE4).
   for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401),
-                                 Problem(3, 61, 45, 16, 16, 0.25f, 402), Problem(3, 61, 45, 8, 8, 0.25f, 403)}) {
+                                 Problem(3, 61, 45, 16, 16, 0.25f, 402), Problem(3, 61, 45, 8, 8, 0.25f, 403),
+                                 Problem(3, 61, 45, 36, 36, 0.25f, 404)}) {
     const std::vector<float> one = problem.run(1);
     EXPECT_EQ(problem.run(2), one);
     EXPECT_EQ(problem.run(3), one);

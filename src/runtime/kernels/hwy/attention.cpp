@@ -5,8 +5,8 @@
 // zero-padded panels of 2 vectors of columns (PackKeys, transposing in 4 x 4
 // blocks, and PackValues; k^T's last panel is 1 vector wide when that covers
 // m, so m is padded to a whole vector, not two: Swin's 49 to 56, not 64),
-// then walks its query rows in blocks of R = 6 (4 when v is 2 or 3 vectors
-// wide, BlockRows; fewer at the end of a tile):
+// then walks its query rows in blocks of R = 6 (4 when v is 2 or an odd
+// number >= 3 of vectors wide, BlockRows; fewer at the end of a tile):
 //   1. S[R, m_pad] = scale q_rows k^T (Scores): per step over d, one
 //      broadcast of q per row times two vectors of a k^T panel, R x 2
 //      accumulators (12 for R = 6). The bias is added and the row max taken
@@ -14,8 +14,8 @@
 //      as -inf.
 //   2. per row, one pass: p = exp(s - max) kept unnormalised, and the sum of p;
 //   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
-//      R x 2 accumulators again (three and 4 x 3 when v is 3 vectors wide),
-//      scaled by 1 / sum at the store.
+//      R x 2 accumulators again (three and 4 x 3 in the last panel when v is
+//      an odd number of vectors wide), scaled by 1 / sum at the store.
 // S of one block is R x m floats (6 KB at m = 256), so it never leaves L1; k^T
 // and v of one batch stay in L1/L2 across all its row blocks.
 // On one Zen 3 core the two matmuls run at about 80% of the FMA peak (a
@@ -40,9 +40,10 @@ namespace litevit::simd {
 // loads each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per
 // FMA (DeiT's k^T and v are 50 KB each, above L1). BlockRows picks 4 when v
 // is 2 vectors wide (d = 16 on AVX2): measured on Zen 3, MobileViT-xxs's
-// 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6; and when it is 3
-// (d = 20, 24), for 4 x 3 accumulators in the weighted sum. Other shapes
-// measure the same or better with 6 (N = 16: 10% better).
+// 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6; and when it is
+// an odd number >= 3 (d = 20, 24, 36), for 4 x 3 accumulators in the weighted
+// sum's last panel. Other shapes measure the same or better with 6 (N = 16:
+// 10% better).
 constexpr int kAttentionBlockRows = 6;
 constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
 }  // namespace litevit::simd
@@ -207,10 +208,11 @@ HWY_INLINE void WeightedPanel(D d, const float* HWY_RESTRICT p, size_t m_pad, si
   }
 }
 
-// Vectors per panel of packed v: 3 when that is all of v (d = 17..24 on
-// AVX2, in blocks of 4 rows: 4 broadcasts per 12 FMAs instead of a panel of
-// 2 and a single vector that needs a broadcast per FMA), else 2.
-HWY_INLINE int64_t ValuePanelVectors(int64_t dv_vectors) { return dv_vectors == 3 ? 3 : 2; }
+// Vectors in the panel of packed v that starts `vectors_left` vectors from
+// its end: 2, and 3 for the last of an odd count (d = 17..24 and 33..40 on
+// AVX2), in blocks of 4 rows: 4 broadcasts per 12 FMAs instead of a single
+// vector that needs a broadcast per FMA. 1 only when v is 1 vector wide.
+HWY_INLINE int64_t ValuePanelVectors(int64_t vectors_left) { return vectors_left == 3 ? 3 : std::min<int64_t>(2, vectors_left); }
 
 // out[r, :] = inv_sum[r] * sum_j p[r, j] v[j, :] for R rows, out rows dv
 // floats apart; v packed in panels of ValuePanelVectors (PackValues).
@@ -219,14 +221,19 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
                             size_t dv_pad, size_t dv, const float* inv_sum, float* HWY_RESTRICT out) {
   using V = hn::VFromD<D>;
   const size_t lanes = hn::Lanes(d);
-  if (dv_pad == 3 * lanes) {
-    WeightedPanel<R, 3>(d, p, m_pad, m, v, dv, 0, inv_sum, out);
-    return;
-  }
   size_t c = 0;
-  for (; c + 2 * lanes <= dv_pad; c += 2 * lanes) WeightedPanel<R, 2>(d, p, m_pad, m, v + c * m, dv, c, inv_sum, out);
+  for (; c < dv_pad; ) {
+    const auto vectors = static_cast<size_t>(ValuePanelVectors(static_cast<int64_t>((dv_pad - c) / lanes)));
+    if (vectors == 1) break;
+    if (vectors == 3) {
+      WeightedPanel<R, 3>(d, p, m_pad, m, v + c * m, dv, c, inv_sum, out);
+    } else {
+      WeightedPanel<R, 2>(d, p, m_pad, m, v + c * m, dv, c, inv_sum, out);
+    }
+    c += vectors * lanes;
+  }
   if (c < dv_pad) {
-    // One vector of columns left (dv = 16 on AVX-512, 36 on AVX2): even and
+    // v is one vector wide (dv <= 8 on AVX2, <= 16 on AVX-512): even and
     // odd j go to separate accumulators, so there are still R x 2 FMA chains.
     const float* HWY_RESTRICT panel = v + c * m;
     V acc0[R], acc1[R];
@@ -300,14 +307,14 @@ HWY_INLINE void PackKeys(const float* HWY_RESTRICT k, int64_t m, int64_t m_pad, 
   }
 }
 
-// v [m, dv] in panels of `width` columns (the last may be narrower, down to
-// dv_pad's last vector): the panel of columns c.. is [m, its width] at
-// v_packed + c * m, columns past dv zero. WeightedSum then reads each panel
-// as one contiguous stream, and every load is a whole aligned vector.
-HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t m, int64_t dv, int64_t dv_pad, int64_t width,
+// v [m, dv] in panels of ValuePanelVectors vectors of `lanes` columns: the
+// panel of columns c.. is [m, its width] at v_packed + c * m, columns past dv
+// zero. WeightedSum then reads each panel as one contiguous stream, and every
+// load is a whole aligned vector.
+HWY_INLINE void PackValues(const float* HWY_RESTRICT v, int64_t m, int64_t dv, int64_t dv_pad, int64_t lanes,
                            float* HWY_RESTRICT v_packed) {
-  for (int64_t c0 = 0; c0 < dv_pad; c0 += width) {
-    const int64_t panel_width = std::min(width, dv_pad - c0);
+  for (int64_t c0 = 0, panel_width = 0; c0 < dv_pad; c0 += panel_width) {
+    panel_width = ValuePanelVectors((dv_pad - c0) / lanes) * lanes;
     const int64_t columns = std::min(panel_width, dv - c0);
     float* panel = v_packed + c0 * m;
     for (int64_t j = 0; j < m; ++j) {
@@ -338,7 +345,7 @@ int64_t BlockRows(int64_t dv) {
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t vectors = (dv + lanes - 1) / lanes;
-  return vectors == 2 || vectors == 3 ? 4 : kBlockRows;
+  return vectors == 2 || (vectors >= 3 && vectors % 2 == 1) ? 4 : kBlockRows;
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
@@ -365,7 +372,7 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
     const int64_t row_end = std::min(n, row_begin + tile_rows);
     if (b != packed_batch) {
       PackKeys(k + b * m * depth, m, m_pad, depth, 2 * lanes, kt);
-      PackValues(v + b * m * dv, m, dv, dv_pad, ValuePanelVectors(dv_pad / lanes) * lanes, v_packed);
+      PackValues(v + b * m * dv, m, dv, dv_pad, lanes, v_packed);
       packed_batch = b;
     }
     const float* bias_b = bias == nullptr ? nullptr : bias + (b / bias_divisor) % bias_count * n * m;
