@@ -89,14 +89,29 @@ std::vector<Case> cases() {
   list.push_back({"matmul_av/3x197x197x64", [](Builder& b) {
                     b.output("out", b.matmul(b.input("a", {3, 197, 197}), b.input("v", {3, 197, 64})));
                   }});
-  // The same attention fused (the fuse_attention pass makes the op; scores stay in cache).
-  for (auto [bh, n, d] : {std::tuple<int64_t, int64_t, int64_t>{3, 197, 64}, {16, 256, 16}}) {
+  // The same attention fused (the fuse_attention pass makes the op; scores stay in cache),
+  // and the fused op on the other zoo shapes: MobileViT-xxs/xs/s (batch x heads 16 at
+  // 256x256; N = 256, 64, 16 per stage; d = 16/20/24, 24/30/36, 36/48/60).
+  for (auto [bh, n, d] : {std::tuple<int64_t, int64_t, int64_t>{3, 197, 64}, {16, 256, 16}, {16, 64, 20}, {16, 16, 24},
+                          {16, 256, 24}, {16, 64, 30}, {16, 256, 36}, {16, 64, 48}}) {
     list.push_back({"attention/" + std::to_string(bh) + "x" + std::to_string(n) + "x" + std::to_string(d),
                     [bh, n, d](Builder& b) {
                       const Shape s = {bh, n, d};
                       b.output("out", b.attention(b.input("q", s), b.input("k", s), b.input("v", s), 0.125f));
                     }});
   }
+  // With a bias: Swin-T stage 1 (64 windows x 3 heads of 49 tokens, d = 32; bias + mask per
+  // window and head) and BEiT-base (12 heads of 197, d = 64; relative position bias per head).
+  list.push_back({"attention_bias/192x49x32", [](Builder& b) {
+                    const Shape s = {64, 3, 49, 32};
+                    b.output("out", b.attention(b.input("q", s), b.input("k", s), b.input("v", s), 0.125f,
+                                                b.input("bias", {64, 3, 49, 49})));
+                  }});
+  list.push_back({"attention_bias/12x197x64", [](Builder& b) {
+                    const Shape s = {1, 12, 197, 64};
+                    b.output("out", b.attention(b.input("q", s), b.input("k", s), b.input("v", s), 0.125f,
+                                                b.input("bias", {12, 197, 197})));
+                  }});
   list.push_back({"matmul_qkT/16x256x16x256", [](Builder& b) {   // MobileViT-xxs, unfused
                     ValueId q = b.input("q", {16, 256, 16}), key = b.input("k", {16, 256, 16});
                     b.output("out", b.matmul(q, b.transpose(key, 1, 2)));

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "graph/builder.h"
@@ -27,6 +28,10 @@ struct Problem {
   int64_t batch, n, m, d, dv;
   float scale;
   std::vector<float> q, k, v;
+  // Optional additive bias, [bias_count, n, m]; batch b reads matrix
+  // (b / bias_divisor) % bias_count (AttentionBias).
+  std::vector<float> bias;
+  int64_t bias_divisor = 1, bias_count = 1;
 
   Problem(int64_t batch_, int64_t n_, int64_t m_, int64_t d_, int64_t dv_, float scale_, uint32_t seed)
       : batch(batch_), n(n_), m(m_), d(d_), dv(dv_), scale(scale_) {
@@ -41,9 +46,26 @@ struct Problem {
     fill(v, batch * m * dv);
   }
 
+  Problem&& with_bias(int64_t divisor, int64_t count, float stddev, uint32_t seed) && {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, stddev);
+    bias.resize(static_cast<size_t>(count * n * m));
+    for (float& e : bias) e = normal(rng);
+    bias_divisor = divisor;
+    bias_count = count;
+    return std::move(*this);
+  }
+
+  const float* bias_of(int64_t b) const {
+    return bias.empty() ? nullptr : &bias[static_cast<size_t>((b / bias_divisor) % bias_count * n * m)];
+  }
+
   std::vector<float> run(int threads) const {
     std::vector<float> out(static_cast<size_t>(batch * n * dv), NAN);
-    litevit::runtime::hwy::attention(q.data(), k.data(), v.data(), out.data(), batch, n, m, d, dv, scale, threads);
+    const litevit::runtime::hwy::AttentionBias attention_bias{
+        .data = bias.empty() ? nullptr : bias.data(), .batch_divisor = bias_divisor, .batch_count = bias_count};
+    litevit::runtime::hwy::attention(q.data(), k.data(), v.data(), out.data(), batch, n, m, d, dv, scale, threads,
+                                     attention_bias);
     return out;
   }
 
@@ -58,7 +80,7 @@ struct Problem {
           const float* kj = &k[static_cast<size_t>((b * m + j) * d)];
           double dot = 0.0;
           for (int64_t c = 0; c < d; ++c) dot += static_cast<double>(qi[c]) * kj[c];
-          p[j] = scale * dot;
+          p[j] = scale * dot + (bias.empty() ? 0.0 : bias_of(b)[i * m + j]);
           max = std::max(max, p[j]);
         }
         double sum = 0.0;
@@ -82,7 +104,7 @@ void expect_matches_reference(const Problem& problem) {
   double ref_max = 1.0;
   for (double x : ref) ref_max = std::max(ref_max, std::abs(x));
   for_each_target([&] {
-    for (int threads : {1, 2}) {
+    for (int threads : {1, 2, 3}) {
       SCOPED_TRACE("threads=" + std::to_string(threads));
       const std::vector<float> out = problem.run(threads);
       double err = 0.0;
@@ -100,6 +122,7 @@ float inv_sqrt(int64_t d) { return 1.0f / std::sqrt(static_cast<float>(d)); }
 TEST(attention_hwy, ZooShapes) {
   expect_matches_reference(Problem(3, 197, 197, 64, 64, inv_sqrt(64), 1));    // DeiT-tiny
   expect_matches_reference(Problem(16, 256, 256, 16, 16, inv_sqrt(16), 2));   // MobileViT-xxs
+  expect_matches_reference(Problem(5, 61, 61, 8, 8, inv_sqrt(8), 5));         // blocks of 4 rows on SSE4 too
   expect_matches_reference(Problem(4, 64, 64, 20, 20, inv_sqrt(20), 3));      // MobileViT-xs-like
   expect_matches_reference(Problem(4, 64, 64, 36, 36, inv_sqrt(36), 4));      // MobileViT-s-like
 }
@@ -113,9 +136,32 @@ TEST(attention_hwy, OddAndDegenerateSizes) {
   for (int64_t dv : {1, 3, 7, 9, 15, 17, 24, 31, 33, 40, 47}) {   // every tail on 4, 8 and 16 lanes
     expect_matches_reference(Problem(2, 11, 21, 6, dv, 0.4f, 10 + static_cast<uint32_t>(dv)));
   }
-  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 2 vectors
+  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 1 or 2 vectors
     expect_matches_reference(Problem(1, 9, m, 5, 16, 0.4f, 60 + static_cast<uint32_t>(m)));
   }
+  // k^T packed in 4 x 4 blocks: depth with and without a remainder, the last
+  // panel whole, a multiple of 4 short of whole, and not a multiple of 4.
+  for (int64_t d : {4, 12, 14}) {
+    for (int64_t m : {4, 20, 28, 36, 44, 52}) {
+      expect_matches_reference(Problem(2, 7, m, d, 6, 0.3f, 100 + static_cast<uint32_t>(d * m)));
+    }
+  }
+}
+
+TEST(attention_hwy, Bias) {
+  // The bias is added in the score kernel's last panel too: m with every
+  // remainder on 4, 8 and 16 lanes (full, 1-vector and 2-vector last panels).
+  for (int64_t m : {1, 3, 8, 9, 13, 16, 17, 24, 31, 33, 40, 49}) {
+    expect_matches_reference(Problem(6, 11, m, 7, 9, 0.3f, 700 + static_cast<uint32_t>(m)).with_bias(1, 3, 2.0f, 1));
+  }
+  expect_matches_reference(Problem(6, 49, 49, 32, 32, inv_sqrt(32), 710).with_bias(2, 3, 2.0f, 2));   // Swin-like
+  expect_matches_reference(Problem(2, 197, 197, 64, 64, inv_sqrt(64), 711).with_bias(1, 2, 1.0f, 3));  // BEiT-like
+  // A bias of -1e30 on all but a few columns: their exps underflow to 0.
+  Problem masked = Problem(2, 9, 21, 5, 6, 0.5f, 712).with_bias(1, 2, 1.0f, 4);
+  for (size_t i = 0; i < masked.bias.size(); ++i) {
+    if (i % 5 != 0) masked.bias[i] = -1e30f;
+  }
+  expect_matches_reference(masked);
 }
 
 TEST(attention_hwy, CrossAttention) {
@@ -135,7 +181,11 @@ TEST(attention_hwy, EmptySoftmaxAxisGivesZeros) {
 }
 
 TEST(attention_hwy, ResultDoesNotDependOnThreads) {
-  for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401)}) {
+  // Blocks of 6 rows, and of 4 (v 2 or an odd number >= 3 of vectors wide: dv = 16, 20 and 36 on AVX2,
+  // 8 on SSE4).
+  for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401),
+                                 Problem(3, 61, 45, 16, 16, 0.25f, 402), Problem(3, 61, 45, 8, 8, 0.25f, 403),
+                                 Problem(3, 61, 45, 36, 36, 0.25f, 404)}) {
     const std::vector<float> one = problem.run(1);
     EXPECT_EQ(problem.run(2), one);
     EXPECT_EQ(problem.run(3), one);

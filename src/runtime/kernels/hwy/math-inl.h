@@ -45,11 +45,14 @@ HWY_INLINE V ExpPolynomial(D d, V xc, V n) {
 // it (x > 88.38) it saturates near 2^127 instead of overflowing to inf.
 // AVX-512 builds 2^n with vscalefps instead (IEEE denormals, 0 and inf, like
 // expf), from x clamped to [-104, 89].
-template <class D, class V = hn::VFromD<D>>
+//
+// kNonPositive: the caller guarantees x <= 0 (softmax's x - max), so the
+// upper clamp is skipped; the results are the same as FastExp's.
+template <bool kNonPositive = false, class D, class V = hn::VFromD<D>>
 HWY_INLINE V FastExp(D d, V x) {
   const hn::RebindToSigned<D> di;
   const V lowest = hn::Set(d, -87.33654475f);   // ln 2^-126
-  const V xc = hn::Min(hn::Max(x, lowest), hn::Set(d, 88.37626266f));
+  const V xc = kNonPositive ? hn::Max(x, lowest) : hn::Min(hn::Max(x, lowest), hn::Set(d, 88.37626266f));
   const V magic = hn::Set(d, 12583039.0f);   // 1.5 * 2^23 + 127
   const V t = hn::MulAdd(xc, hn::Set(d, 1.44269504088896341f), magic);
   const V n = hn::Sub(t, magic);
@@ -57,9 +60,10 @@ HWY_INLINE V FastExp(D d, V x) {
   return hn::IfThenZeroElse(hn::Lt(x, lowest), hn::Mul(ExpPolynomial(d, xc, n), pow2n));
 }
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-template <class D>
+template <bool kNonPositive = false, class D>
 HWY_INLINE hn::Vec512<float> FastExp(D d, hn::Vec512<float> x) {
-  const auto xc = hn::Min(hn::Max(x, hn::Set(d, -104.0f)), hn::Set(d, 89.0f));
+  const auto low = hn::Max(x, hn::Set(d, -104.0f));
+  const auto xc = kNonPositive ? low : hn::Min(low, hn::Set(d, 89.0f));
   const auto n = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
   return hn::Vec512<float>{_mm512_scalef_ps(ExpPolynomial(d, xc, n).raw, n.raw)};
 }
