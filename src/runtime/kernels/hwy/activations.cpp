@@ -44,12 +44,11 @@ struct ReluOp {
   HWY_INLINE V operator()(D d, V x) const { return hn::Max(x, hn::Zero(d)); }
 };
 struct SigmoidOp {
-  // 1 / (1 + exp(-x)); FastExp saturates for x < -88.4 (result ~1e-39 instead
-  // of a denormal) and is 0 for x > 87.3 (104 on AVX-512), where the result is 1.
+  // 1 / (1 + exp(-x)); the exp saturates for x < -88.4 (result ~1e-39 instead
+  // of a denormal) and vanishes against 1 for x > 87.3, where the result is 1.
   template <class D, class V>
   HWY_INLINE V operator()(D d, V x) const {
-    const V one = hn::Set(d, 1.0f);
-    return hn::Div(one, hn::Add(one, FastExp(d, hn::Neg(x))));
+    return hn::Div(hn::Set(d, 1.0f), OnePlusFastExp(d, hn::Neg(x)));
   }
 };
 struct Relu6Op {
