@@ -24,6 +24,8 @@ using ValueId = int32_t;
 constexpr ValueId kNoValue = -1;
 
 int64_t shape_numel(const Shape& shape);
+// Element strides of a row-major (contiguous) tensor of `shape`.
+std::vector<int64_t> contiguous_strides(const Shape& shape);
 std::string shape_str(const Shape& shape);   // "[2,3,224,224]"
 
 // ---- op attributes: one struct per op that has any -------------------------

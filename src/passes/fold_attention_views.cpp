@@ -12,12 +12,7 @@ using graph::OpKind;
 using graph::Shape;
 using graph::StridedView;
 using graph::ValueId;
-
-std::vector<int64_t> contiguous_strides(const Shape& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
+using graph::contiguous_strides;
 
 // A view over a value of shape `within`, moved to another value whose flat
 // index is linear in `within`'s multi-index i: sum_m i[m] * coeff[m] + constant.

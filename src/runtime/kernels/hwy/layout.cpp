@@ -102,11 +102,7 @@ constexpr int64_t kInterleaveStrip = 1024;
 
 using Dims = std::array<int64_t, kMaxRank>;
 
-std::vector<int64_t> contiguous_strides(const graph::Shape& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
+using graph::contiguous_strides;
 
 // Walks the row-major multi-index of `rank` outer axes from flat index
 // `start`, keeping the input offset sum_d index[d] * strides[d].

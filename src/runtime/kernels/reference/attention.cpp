@@ -16,22 +16,6 @@ namespace litevit::runtime::reference {
 
 namespace {
 
-// Calls f(logical flat index, data offset) for every element of the view, in row-major order.
-template <typename F>
-void for_each_in_view(const graph::StridedView& view, F f) {
-  const int64_t count = graph::shape_numel(view.shape);
-  std::vector<int64_t> index(view.shape.size(), 0);
-  for (int64_t flat = 0; flat < count; ++flat) {
-    int64_t offset = view.offset;
-    for (size_t k = 0; k < index.size(); ++k) offset += index[k] * view.strides[k];
-    f(flat, offset);
-    for (size_t k = index.size(); k-- > 0;) {
-      if (++index[k] < view.shape[k]) break;
-      index[k] = 0;
-    }
-  }
-}
-
 // The logical shape of operand i (q, k, v): its view's, or the input's.
 graph::Shape operand_shape(const KernelContext& c, size_t i) {
   const auto& view = std::get<graph::AttentionAttrs>(c.node.attrs).input_views[i];
@@ -43,7 +27,7 @@ const float* contiguous_operand(const KernelContext& c, size_t i, std::vector<fl
   const auto& view = std::get<graph::AttentionAttrs>(c.node.attrs).input_views[i];
   if (!view) return c.in(i);
   copy.resize(static_cast<size_t>(graph::shape_numel(view->shape)));
-  for_each_in_view(*view, [&](int64_t flat, int64_t offset) { copy[static_cast<size_t>(flat)] = c.in(i)[offset]; });
+  gather_strided(c.in(i) + view->offset, view->strides, copy.data(), view->shape);
   return copy.data();
 }
 
@@ -64,8 +48,8 @@ void attention(const KernelContext& c) {
   }
   std::vector<float> out(static_cast<size_t>(graph::shape_numel(attrs.output_view->shape)));
   attention_contiguous(c, q_data, k_data, v_data, out.data(), attrs.output_view->shape);
-  for_each_in_view(*attrs.output_view,
-                   [&](int64_t flat, int64_t offset) { c.output[offset] = out[static_cast<size_t>(flat)]; });
+  const graph::StridedView& view = *attrs.output_view;
+  scatter_strided(out.data(), view.shape, c.output + view.offset, view.strides);
 }
 
 namespace {

@@ -10,31 +10,38 @@
 namespace litevit::runtime::reference {
 namespace {
 
-std::vector<int64_t> contiguous_strides(const graph::Shape& shape) {
-  std::vector<int64_t> strides(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) strides[d - 1] = strides[d] * shape[d];
-  return strides;
-}
+using graph::contiguous_strides;
 
-// out[index] = in[sum_d index[d] * in_strides[d]] for every index of `out_shape`.
-void gather_strided(const float* in, const std::vector<int64_t>& in_strides, float* out,
-                    const graph::Shape& out_shape) {
-  const int64_t n = graph::shape_numel(out_shape);
-  std::vector<int64_t> index(out_shape.size(), 0);
+// Calls f(i, offset) for every index of `shape` in row-major order: i its
+// flat position, offset = sum_d index[d] * strides[d].
+template <typename F>
+void walk_strided(const graph::Shape& shape, const std::vector<int64_t>& strides, F f) {
+  const int64_t n = graph::shape_numel(shape);
+  std::vector<int64_t> index(shape.size(), 0);
   int64_t offset = 0;
   for (int64_t i = 0; i < n; ++i) {
-    out[i] = in[offset];
-    for (size_t d = out_shape.size(); d-- > 0;) {
+    f(i, offset);
+    for (size_t d = shape.size(); d-- > 0;) {
       ++index[d];
-      offset += in_strides[d];
-      if (index[d] < out_shape[d]) break;
-      offset -= in_strides[d] * out_shape[d];
+      offset += strides[d];
+      if (index[d] < shape[d]) break;
+      offset -= strides[d] * shape[d];
       index[d] = 0;
     }
   }
 }
 
 }  // namespace
+
+void gather_strided(const float* in, const std::vector<int64_t>& in_strides, float* out,
+                    const graph::Shape& out_shape) {
+  walk_strided(out_shape, in_strides, [&](int64_t i, int64_t offset) { out[i] = in[offset]; });
+}
+
+void scatter_strided(const float* in, const graph::Shape& in_shape, float* out,
+                     const std::vector<int64_t>& out_strides) {
+  walk_strided(in_shape, out_strides, [&](int64_t i, int64_t offset) { out[offset] = in[i]; });
+}
 
 void copy(const KernelContext& c) {
   std::memcpy(c.output, c.in(0), static_cast<size_t>(graph::shape_numel(c.output_shape)) * sizeof(float));
@@ -92,20 +99,7 @@ void pad(const KernelContext& c) {
   const auto out_strides = contiguous_strides(c.output_shape);
   int64_t base = 0;
   for (size_t d = 0; d < in.size(); ++d) base += a.pads[d][0] * out_strides[d];
-  // Writing the input into a strided window of the output: the inverse of gather_strided.
-  const int64_t n = graph::shape_numel(in);
-  std::vector<int64_t> index(in.size(), 0);
-  int64_t offset = base;
-  for (int64_t i = 0; i < n; ++i) {
-    c.output[offset] = c.in(0)[i];
-    for (size_t d = in.size(); d-- > 0;) {
-      ++index[d];
-      offset += out_strides[d];
-      if (index[d] < in[d]) break;
-      offset -= out_strides[d] * in[d];
-      index[d] = 0;
-    }
-  }
+  scatter_strided(c.in(0), in, c.output + base, out_strides);   // the input into a window of the output
 }
 
 // out[..., k, ...] = in[..., indices[k], ...] along one axis (indices stored as floats).

@@ -38,6 +38,14 @@ void pool2d(const KernelContext& c);
 void pad(const KernelContext& c);
 void index_select(const KernelContext& c);
 void attention(const KernelContext& c);
+
+// Strided copies the kernels above share (layout.cpp).
+// out[index] = in[sum_d index[d] * in_strides[d]] for every index of `out_shape`, out contiguous.
+void gather_strided(const float* in, const std::vector<int64_t>& in_strides, float* out,
+                    const graph::Shape& out_shape);
+// out[sum_d index[d] * out_strides[d]] = in[index] for every index of `in_shape`, in contiguous.
+void scatter_strided(const float* in, const graph::Shape& in_shape, float* out,
+                     const std::vector<int64_t>& out_strides);
 void inverted_residual(const KernelContext& c);
 
 // A fused epilogue on a finished output: y = act(y), then y += residual
