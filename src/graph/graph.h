@@ -213,6 +213,8 @@ bool bias_fits_scores(const Shape& bias, const Shape& scores);
 // The logical shape of an attention node's operand: 0-2 q, k, v, 3 the
 // output (the value's own shape unless a StridedView says otherwise).
 Shape attention_operand_shape(const Graph& graph, const Node& node, size_t operand);
+// The same from the attributes and that operand's value shape (kernels have no graph).
+Shape attention_operand_shape(const AttentionAttrs& attrs, size_t operand, const Shape& value_shape);
 
 // Whether `view` stays inside a value of `numel` elements (offset and strides
 // non-negative, last stride 1 unless the last dim has one element).

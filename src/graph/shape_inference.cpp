@@ -47,13 +47,14 @@ int64_t conv_out(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil
 
 }  // namespace
 
+Shape attention_operand_shape(const AttentionAttrs& attrs, size_t operand, const Shape& value_shape) {
+  const auto& view = operand < 3 ? attrs.input_views[operand] : attrs.output_view;
+  return view ? view->shape : value_shape;
+}
+
 Shape attention_operand_shape(const Graph& graph, const Node& node, size_t operand) {
-  const auto& attrs = std::get<AttentionAttrs>(node.attrs);
-  if (operand < 3) {
-    const auto& view = attrs.input_views[operand];
-    return view ? view->shape : graph.value(node.inputs[operand]).shape;
-  }
-  return attrs.output_view ? attrs.output_view->shape : graph.value(node.output).shape;
+  const ValueId value = operand < 3 ? node.inputs[operand] : node.output;
+  return attention_operand_shape(std::get<AttentionAttrs>(node.attrs), operand, graph.value(value).shape);
 }
 
 bool view_fits(const StridedView& view, int64_t numel) {

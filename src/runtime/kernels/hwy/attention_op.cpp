@@ -52,12 +52,6 @@ std::optional<AttentionLayout> layout_of(const graph::AttentionAttrs& attrs, con
   return AttentionLayout{.q = *lq, .k = *lk, .v = *lv, .out = *lo};
 }
 
-// The logical shape of operand i (q, k, v; 3 the output) from the node's attributes and value shapes.
-graph::Shape operand_shape(const graph::AttentionAttrs& attrs, size_t i, const graph::Shape& value) {
-  const auto& view = i < 3 ? attrs.input_views[i] : attrs.output_view;
-  return view ? view->shape : value;
-}
-
 bool supports_attention(const graph::Graph& g, const graph::Node& node) {
   const auto& attrs = std::get<graph::AttentionAttrs>(node.attrs);
   const graph::Shape q = graph::attention_operand_shape(g, node, 0);
@@ -70,8 +64,10 @@ bool supports_attention(const graph::Graph& g, const graph::Node& node) {
 
 void run_attention(const KernelContext& c) {
   const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
-  const graph::Shape q = operand_shape(attrs, 0, c.in_shape(0)), k = operand_shape(attrs, 1, c.in_shape(1));
-  const graph::Shape v = operand_shape(attrs, 2, c.in_shape(2)), out = operand_shape(attrs, 3, c.output_shape);
+  const graph::Shape q = graph::attention_operand_shape(attrs, 0, c.in_shape(0));
+  const graph::Shape k = graph::attention_operand_shape(attrs, 1, c.in_shape(1));
+  const graph::Shape v = graph::attention_operand_shape(attrs, 2, c.in_shape(2));
+  const graph::Shape out = graph::attention_operand_shape(attrs, 3, c.output_shape);
   const int64_t n = q.end()[-2], d = q.back();
   const int64_t m = k.end()[-2], dv = out.back();
   if (graph::shape_numel(out) == 0) return;

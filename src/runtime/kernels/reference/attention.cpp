@@ -18,8 +18,7 @@ namespace {
 
 // The logical shape of operand i (q, k, v): its view's, or the input's.
 graph::Shape operand_shape(const KernelContext& c, size_t i) {
-  const auto& view = std::get<graph::AttentionAttrs>(c.node.attrs).input_views[i];
-  return view ? view->shape : c.in_shape(i);
+  return graph::attention_operand_shape(std::get<graph::AttentionAttrs>(c.node.attrs), i, c.in_shape(i));
 }
 
 // Operand i (q, k, v) contiguous: the input itself, or gathered from its view into `copy`.
@@ -31,29 +30,8 @@ const float* contiguous_operand(const KernelContext& c, size_t i, std::vector<fl
   return copy.data();
 }
 
-void attention_contiguous(const KernelContext& c, const float* q_data, const float* k_data, const float* v_data,
-                          float* out, const graph::Shape& out_shape);
-
-}  // namespace
-
-void attention(const KernelContext& c) {
-  const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
-  std::vector<float> q, k, v;
-  const float* q_data = contiguous_operand(c, 0, q);
-  const float* k_data = contiguous_operand(c, 1, k);
-  const float* v_data = contiguous_operand(c, 2, v);
-  if (!attrs.output_view) {
-    attention_contiguous(c, q_data, k_data, v_data, c.output, c.output_shape);
-    return;
-  }
-  std::vector<float> out(static_cast<size_t>(graph::shape_numel(attrs.output_view->shape)));
-  attention_contiguous(c, q_data, k_data, v_data, out.data(), attrs.output_view->shape);
-  const graph::StridedView& view = *attrs.output_view;
-  scatter_strided(out.data(), view.shape, c.output + view.offset, view.strides);
-}
-
-namespace {
-
+// The attention on contiguous q, k, v (operands 0-2's logical shapes) into a
+// contiguous out of `out_shape`.
 void attention_contiguous(const KernelContext& c, const float* q_data, const float* k_data, const float* v_data,
                           float* out, const graph::Shape& out_shape) {
   const double alpha = std::get<graph::AttentionAttrs>(c.node.attrs).alpha;
@@ -108,5 +86,21 @@ void attention_contiguous(const KernelContext& c, const float* q_data, const flo
 }
 
 }  // namespace
+
+void attention(const KernelContext& c) {
+  const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
+  std::vector<float> q, k, v;
+  const float* q_data = contiguous_operand(c, 0, q);
+  const float* k_data = contiguous_operand(c, 1, k);
+  const float* v_data = contiguous_operand(c, 2, v);
+  if (!attrs.output_view) {
+    attention_contiguous(c, q_data, k_data, v_data, c.output, c.output_shape);
+    return;
+  }
+  std::vector<float> out(static_cast<size_t>(graph::shape_numel(attrs.output_view->shape)));
+  attention_contiguous(c, q_data, k_data, v_data, out.data(), attrs.output_view->shape);
+  const graph::StridedView& view = *attrs.output_view;
+  scatter_strided(out.data(), view.shape, c.output + view.offset, view.strides);
+}
 
 }  // namespace litevit::runtime::reference
