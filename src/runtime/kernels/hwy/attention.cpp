@@ -29,15 +29,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "runtime/kernels/hwy/attention.h"
 #include "runtime/kernels/hwy/common.h"
+#include "runtime/kernels/thread_scratch.h"
 
 // Once, not per target (foreach_target.h includes this file again for each).
 #ifndef LITEVIT_HWY_ATTENTION_CONSTANTS_
 #define LITEVIT_HWY_ATTENTION_CONSTANTS_
 namespace litevit::simd {
+struct AttentionScratch;   // thread_scratch's owner tag: packed k^T and v, a block's scores and q rows
 // Query rows per block at most: R x 2 accumulators plus two loaded vectors
 // and a broadcast fit the 16 AVX2 registers for R <= 6 (R = 8 spills). R = 6
 // loads each k^T / v vector for 6 rows instead of 4, less L1/L2 traffic per
@@ -65,18 +66,6 @@ namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
 constexpr int kBlockRows = kAttentionBlockRows;
-
-// `floats` floats of this thread's scratch, 64-byte aligned (so every vector
-// at a multiple of Lanes from the start is aligned). The buffer only grows:
-// after the first call of a shape there is no allocation. Thread-local, so
-// concurrent calls (and the OpenMP threads of one call) never share it.
-HWY_INLINE float* ThreadScratch(size_t floats) {
-  constexpr size_t kAlignBytes = 64;
-  thread_local std::vector<float> buffer;
-  if (buffer.size() < floats + kAlignBytes / sizeof(float)) buffer.resize(floats + kAlignBytes / sizeof(float));
-  const auto address = reinterpret_cast<uintptr_t>(buffer.data());
-  return buffer.data() + ((kAlignBytes - address % kAlignBytes) % kAlignBytes) / sizeof(float);
-}
 
 // The first `count` floats at p (count >= 1, may be below a vector), the
 // other lanes zero.
@@ -355,7 +344,7 @@ void AttentionTasks(const float* q, const float* k, const float* v, float* out, 
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t m_pad = (m + lanes - 1) / lanes * lanes;
   const int64_t dv_pad = (dv + lanes - 1) / lanes * lanes;
-  float* kt = ThreadScratch(
+  float* kt = runtime::thread_scratch<AttentionScratch>(
       static_cast<size_t>(depth * m_pad + m * dv_pad + kBlockRows * (m_pad + depth)));
   float* v_packed = kt + depth * m_pad;
   float* s = v_packed + m * dv_pad;

@@ -39,6 +39,7 @@
 #include "runtime/kernels/hwy/common.h"
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/hwy/inverted_residual.h"
+#include "runtime/kernels/thread_scratch.h"
 
 // Once, not per target (foreach_target.h includes this file again for each).
 #ifndef LITEVIT_HWY_INVERTED_RESIDUAL_ONCE_
@@ -75,18 +76,7 @@ struct InvertedResidualTarget {
   InvertedResidualRowsFn rows;
 };
 
-// `floats` floats of this thread's scratch, aligned for any target's vectors;
-// it only grows, so after the first run of a shape there is no allocation.
-// Thread-local: concurrent runs and the OpenMP threads of one never share it.
-inline float* InvertedResidualScratch(size_t floats) {
-  thread_local ::hwy::AlignedFreeUniquePtr<float[]> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < floats) {
-    buffer = ::hwy::AllocateAligned<float>(floats);
-    capacity = floats;
-  }
-  return buffer.get();
-}
+struct InvertedResidualScratch;   // thread_scratch's owner tag: the ring of expanded rows, a depthwise row
 
 constexpr int kIrBlockRows = 6;           // GEMM rows (pixels) per microkernel block: 12 accumulators
 constexpr int kIrDepthwisePixels = 4;     // output pixels per depthwise step (independent FMA chains)
@@ -241,7 +231,7 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
   const auto width = static_cast<size_t>(s.width), out_width = static_cast<size_t>(s.out_width);
   const auto in_ch = static_cast<size_t>(s.in_ch), out_ch = static_cast<size_t>(s.out_ch);
   const size_t ring_row = (width + 2 * static_cast<size_t>(s.padding)) * mid_pad;
-  float* ring = InvertedResidualScratch(k * ring_row + out_width * mid_pad);
+  float* ring = runtime::thread_scratch<InvertedResidualScratch>(k * ring_row + out_width * mid_pad);
   float* depthwise = ring + k * ring_row;
   std::fill(ring, ring + k * ring_row, 0.0f);   // the padding pixels stay zero
 

@@ -3,14 +3,13 @@
 // Highway kernel is slower (hwy::fused_inverted_residual_pays): small maps,
 // where the expanded tensor stays in L2 between the convs anyway. The two
 // intermediates live in a per-thread scratch rather than the plan's arena.
-#include <hwy/aligned_allocator.h>
-
 #include <string>
 #include <vector>
 
 #include "runtime/kernels/hwy/inverted_residual.h"
 #include "runtime/kernels/onednn/common.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
+#include "runtime/kernels/thread_scratch.h"
 
 namespace litevit::runtime::onednn {
 namespace {
@@ -57,19 +56,13 @@ class InvertedResidualKernel final : public Kernel {
   bool packed_input(size_t index) const override { return index == 1 || index == 3 || index == 5; }
 
   void run(const KernelContext& c) const override {
-    // Cache-line aligned like the arena's buffers: oneDNN's convs on
-    // misaligned rows were ~15% slower (MobileViT-xxs stages.3.0, one thread).
-    thread_local ::hwy::AlignedFreeUniquePtr<float[]> scratch;
-    thread_local size_t capacity = 0;
     const graph::Shape& expanded_shape = convs_.value(convs_.nodes()[0].output).shape;
     const graph::Shape& depthwise_shape = convs_.value(convs_.nodes()[1].output).shape;
     const auto expanded_size = static_cast<size_t>(graph::shape_numel(expanded_shape));
     const size_t needed = expanded_size + static_cast<size_t>(graph::shape_numel(depthwise_shape));
-    if (capacity < needed) {
-      scratch = ::hwy::AllocateAligned<float>(needed + 16);
-      capacity = needed;
-    }
-    float* expanded = scratch.get();
+    // Cache-line aligned like the arena's buffers: oneDNN's convs on
+    // misaligned rows were ~15% slower (MobileViT-xxs stages.3.0, one thread).
+    float* expanded = thread_scratch<InvertedResidualKernel>(needed + 16);
     float* depthwise = expanded + (expanded_size + 15) / 16 * 16;   // 64-byte aligned too
     const InputView expand_in[] = {c.inputs[0], c.inputs[1], c.inputs[2]};
     kernels_[0]->run({convs_.nodes()[0], expand_in, expanded, expanded_shape, c.threads});
