@@ -266,10 +266,7 @@ Graph packed_qkv_graph(int64_t batch, int64_t tokens, int64_t heads, int64_t d, 
   Node node{.op = OpKind::kAttention, .inputs = {qkv, qkv, qkv}, .output = kNoValue, .attrs = attrs,
             .module_path = "attn"};
   if (bias) node.inputs.push_back(b.input("bias", {heads, tokens, tokens}));
-  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "attn:out", .shape = infer_shape(g, node)});
-  const ValueId y = node.output;
-  g.add_node(std::move(node));
-  b.output("y", y);
+  litevit::testing_util::add_output_node(g, std::move(node), false);
   return g;
 }
 

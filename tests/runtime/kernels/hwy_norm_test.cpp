@@ -63,10 +63,7 @@ Graph batch_norm_nhwc_graph(const Shape& shape, bool weight_is_input = false) {
             .output = kNoValue,
             .attrs = NormAttrs{.eps = 1e-5f, .axis = static_cast<int64_t>(shape.size()) - 1},
             .module_path = "bn"};
-  node.output = g.add_value({.kind = ValueKind::kNodeOutput, .name = "bn:batch_norm", .shape = infer_shape(g, node)});
-  const ValueId y = node.output;
-  g.add_node(std::move(node));
-  b.output("y", y);
+  litevit::testing_util::add_output_node(g, std::move(node), false);
   return g;
 }
 
