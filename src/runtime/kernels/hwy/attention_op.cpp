@@ -62,27 +62,42 @@ bool supports_attention(const graph::Graph& g, const graph::Node& node) {
   return node.inputs.size() == 3 || bias_layout(g.value(node.inputs[3]).shape, q);
 }
 
-void run_attention(const KernelContext& c) {
-  const auto& attrs = std::get<graph::AttentionAttrs>(c.node.attrs);
-  const graph::Shape q = graph::attention_operand_shape(attrs, 0, c.in_shape(0));
-  const graph::Shape k = graph::attention_operand_shape(attrs, 1, c.in_shape(1));
-  const graph::Shape v = graph::attention_operand_shape(attrs, 2, c.in_shape(2));
-  const graph::Shape out = graph::attention_operand_shape(attrs, 3, c.output_shape);
-  const int64_t n = q.end()[-2], d = q.back();
-  const int64_t m = k.end()[-2], dv = out.back();
-  if (graph::shape_numel(out) == 0) return;
-  const int64_t batch = graph::shape_numel(out) / (n * dv);
-  AttentionBias bias;
-  if (c.inputs.size() == 4) {
-    bias = *bias_layout(c.in_shape(3), q);
-    bias.data = c.in(3);
+// Everything but the data is fixed by the graph: sizes, layouts and the
+// bias's batch mapping are worked out once, when the plan is compiled.
+class AttentionKernel final : public Kernel {
+ public:
+  AttentionKernel(const graph::Graph& g, const graph::Node& node)
+      : alpha_(std::get<graph::AttentionAttrs>(node.attrs).alpha) {
+    const auto& attrs = std::get<graph::AttentionAttrs>(node.attrs);
+    const graph::Shape q = graph::attention_operand_shape(g, node, 0);
+    const graph::Shape k = graph::attention_operand_shape(g, node, 1);
+    const graph::Shape v = graph::attention_operand_shape(g, node, 2);
+    const graph::Shape out = graph::attention_operand_shape(g, node, 3);
+    n_ = q.end()[-2];
+    d_ = q.back();
+    m_ = k.end()[-2];
+    dv_ = out.back();
+    batch_ = n_ * dv_ == 0 ? 0 : graph::shape_numel(out) / (n_ * dv_);
+    layout_ = *layout_of(attrs, q, k, v, out);
+    if (node.inputs.size() == 4) bias_ = *bias_layout(g.value(node.inputs[3]).shape, q);
   }
-  const AttentionLayout layout = *layout_of(attrs, q, k, v, out);
-  attention(c.in(0), c.in(1), c.in(2), c.output, batch, n, m, d, dv, attrs.alpha, c.threads, bias, &layout);
-}
 
-std::unique_ptr<Kernel> create_attention(const CompileContext&, const graph::Node&) {
-  return std::make_unique<FunctionKernel>("attention_hwy", run_attention);
+  void run(const KernelContext& c) const override {
+    AttentionBias bias = bias_;
+    if (c.inputs.size() == 4) bias.data = c.in(3);
+    attention(c.in(0), c.in(1), c.in(2), c.output, batch_, n_, m_, d_, dv_, alpha_, c.threads, bias, &layout_);
+  }
+  const char* name() const override { return "attention_hwy"; }
+
+ private:
+  float alpha_;
+  int64_t batch_ = 0, n_ = 0, m_ = 0, d_ = 0, dv_ = 0;
+  AttentionLayout layout_;
+  AttentionBias bias_;   // data null; set per run
+};
+
+std::unique_ptr<Kernel> create_attention(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<AttentionKernel>(context.graph, node);
 }
 
 }  // namespace
