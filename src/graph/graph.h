@@ -230,6 +230,12 @@ struct BatchedRows {
   int64_t offset = 0;
   int64_t inner_count = 1, inner_stride = 0, outer_stride = 0;
   int64_t row_stride = 0;
+
+  int64_t start(int64_t b) const { return offset + b / inner_count * outer_stride + b % inner_count * inner_stride; }
+  // A contiguous [batch, rows, cols].
+  static BatchedRows contiguous(int64_t rows, int64_t cols) {
+    return {.offset = 0, .inner_count = 1, .inner_stride = 0, .outer_stride = rows * cols, .row_stride = cols};
+  }
 };
 std::optional<BatchedRows> batched_rows(const StridedView& view);
 

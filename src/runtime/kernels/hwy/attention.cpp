@@ -16,7 +16,7 @@
 //   3. O[R, dv] = P v: broadcast p[r, j] times two vectors of v row j,
 //      R x 2 accumulators again (three and 4 x 3 in the last panel when v is
 //      an odd number of vectors wide), scaled by 1 / sum at the store.
-// q, k, v and out are read and written through their MatrixBatch (attention.h):
+// q, k, v and out are read and written through their graph::BatchedRows (AttentionLayout):
 // each batch's matrix at its own offset, rows any stride apart (q, k, v rows
 // of a qkv projection's output, out rows tokens-major), columns contiguous.
 // S of one block is R x m floats (6 KB at m = 256), so it never leaves L1; k^T
@@ -415,10 +415,10 @@ void attention(const float* q, const float* k, const float* v, float* out, int64
                const AttentionLayout* layout) {
   if (batch <= 0 || n <= 0 || dv <= 0) return;
   const AttentionLayout at = layout != nullptr ? *layout
-                                               : AttentionLayout{.q = MatrixBatch::contiguous(n, d),
-                                                                 .k = MatrixBatch::contiguous(m, d),
-                                                                 .v = MatrixBatch::contiguous(m, dv),
-                                                                 .out = MatrixBatch::contiguous(n, dv)};
+                                               : AttentionLayout{.q = graph::BatchedRows::contiguous(n, d),
+                                                                 .k = graph::BatchedRows::contiguous(m, d),
+                                                                 .v = graph::BatchedRows::contiguous(m, dv),
+                                                                 .out = graph::BatchedRows::contiguous(n, dv)};
   if (m <= 0) {   // no keys: an empty weighted sum
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t r = 0; r < n; ++r) std::fill_n(out + at.out.start(b) + r * at.out.row_stride, dv, 0.0f);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "graph/graph.h"
+
 namespace litevit::runtime::hwy {
 
 // An additive bias on the scores (relative-position bias, attention bias),
@@ -19,23 +21,12 @@ struct AttentionBias {
   int64_t batch_count = 1;
 };
 
-// Where matrix b of a batch starts and how far apart its rows are (its
-// columns are contiguous): at offset + (b / inner_count) * outer_stride +
-// (b % inner_count) * inner_stride. Views of the qkv projection's output
-// (heads interleaved in each token row) have two levels: images and heads.
-struct MatrixBatch {
-  int64_t offset = 0;
-  int64_t inner_count = 1, inner_stride = 0, outer_stride = 0;
-  int64_t row_stride = 0;
-
-  int64_t start(int64_t b) const { return offset + b / inner_count * outer_stride + b % inner_count * inner_stride; }
-  // [batch, rows, cols] contiguous.
-  static MatrixBatch contiguous(int64_t rows, int64_t cols) {
-    return {.offset = 0, .inner_count = 1, .inner_stride = 0, .outer_stride = rows * cols, .row_stride = cols};
-  }
-};
+// Where each operand's matrices sit (graph::BatchedRows: matrix b at
+// start(b), rows row_stride apart, columns contiguous). Views of the qkv
+// projection's output (heads interleaved in each token row) have two batch
+// levels: images and heads.
 struct AttentionLayout {
-  MatrixBatch q, k, v, out;
+  graph::BatchedRows q, k, v, out;
 };
 
 // out[b] = softmax(scale * q[b] k[b]^T [+ bias of b], along the last axis) v[b] for b < batch.

@@ -36,12 +36,10 @@ std::optional<AttentionBias> bias_layout(const graph::Shape& bias, const graph::
 
 // Where an operand's matrices sit: its strided view's (when it reduces to
 // the two batch levels the kernel reads), or contiguous [batch, rows, cols].
-std::optional<MatrixBatch> matrix_batch(const std::optional<graph::StridedView>& view, const graph::Shape& shape) {
-  if (!view) return MatrixBatch::contiguous(shape.end()[-2], shape.back());
-  const auto rows = graph::batched_rows(*view);
-  if (!rows) return std::nullopt;
-  return MatrixBatch{.offset = rows->offset, .inner_count = rows->inner_count, .inner_stride = rows->inner_stride,
-                     .outer_stride = rows->outer_stride, .row_stride = rows->row_stride};
+std::optional<graph::BatchedRows> matrix_batch(const std::optional<graph::StridedView>& view,
+                                               const graph::Shape& shape) {
+  if (!view) return graph::BatchedRows::contiguous(shape.end()[-2], shape.back());
+  return graph::batched_rows(*view);
 }
 
 std::optional<AttentionLayout> layout_of(const graph::AttentionAttrs& attrs, const graph::Shape& q,
