@@ -239,6 +239,17 @@ struct BatchedRows {
 };
 std::optional<BatchedRows> batched_rows(const StridedView& view);
 
+// The three convs an inverted_residual node stands for (the ones
+// fuse_inverted_residual found): expand, depthwise, project, with the shapes
+// of the two intermediates, for x [N,H,W,Cin], `mid` channels and output
+// [N,Ho,Wo,Cout]. The project conv's epilogue adds the residual when the node has one.
+struct InvertedResidualConvs {
+  std::array<Conv2dAttrs, 3> attrs;
+  Shape expanded, depthwise;
+};
+InvertedResidualConvs inverted_residual_convs(const InvertedResidualAttrs& attrs, const Shape& x, int64_t mid,
+                                              const Shape& out);
+
 // Output size of a pooling window along one axis (torch's rule, ceil_mode included).
 int64_t pool_out(int64_t in, int64_t kernel, int64_t stride, int64_t pad, bool ceil_mode);
 

@@ -69,6 +69,19 @@ bool view_fits(const StridedView& view, int64_t numel) {
   return last < numel;
 }
 
+InvertedResidualConvs inverted_residual_convs(const InvertedResidualAttrs& attrs, const Shape& x, int64_t mid,
+                                              const Shape& out) {
+  return {.attrs = {Conv2dAttrs{.channels_last = true, .epilogue = {.act = attrs.expand_act}},
+                    Conv2dAttrs{.stride = {attrs.stride, attrs.stride},
+                                .padding = {attrs.padding, attrs.padding},
+                                .groups = mid,
+                                .channels_last = true,
+                                .epilogue = {.act = attrs.depthwise_act}},
+                    Conv2dAttrs{.channels_last = true, .epilogue = attrs.epilogue}},
+          .expanded = {x[0], x[1], x[2], mid},
+          .depthwise = {x[0], out[1], out[2], mid}};
+}
+
 std::optional<BatchedRows> batched_rows(const StridedView& view) {
   const size_t rank = view.shape.size();
   if (rank < 2 || view.strides.size() != rank) return std::nullopt;

@@ -26,9 +26,9 @@ class InvertedResidualKernel final : public Kernel {
   InvertedResidualKernel(const CompileContext& context, const graph::Node& node) : module_path_(node.module_path) {
     const graph::Graph& g = context.graph;
     const auto& a = std::get<graph::InvertedResidualAttrs>(node.attrs);
-    const graph::Shape& xs = g.value(node.inputs[0]).shape;
     const graph::Shape& ys = g.value(node.output).shape;
-    const int64_t mid = g.value(node.inputs[3]).shape[0];
+    const auto convs = graph::inverted_residual_convs(a, g.value(node.inputs[0]).shape,
+                                                      g.value(node.inputs[3]).shape[0], ys);
     // A private graph of the three convs; its weights share the node's data
     // until the conv kernels have packed them.
     std::vector<graph::ValueId> in;
@@ -37,15 +37,11 @@ class InvertedResidualKernel final : public Kernel {
       if (i == 0 || i == 7) v.kind = graph::ValueKind::kInput;   // x, residual
       in.push_back(convs_.add_value(std::move(v)));
     }
-    const graph::ValueId expanded = add_conv({in[0], in[1], in[2]}, {xs[0], xs[1], xs[2], mid},
-                                             {.channels_last = true, .epilogue = {.act = a.expand_act}});
-    const graph::ValueId depthwise =
-        add_conv({expanded, in[3], in[4]}, {xs[0], ys[1], ys[2], mid},
-                 {.stride = {a.stride, a.stride}, .padding = {a.padding, a.padding}, .groups = mid,
-                  .channels_last = true, .epilogue = {.act = a.depthwise_act}});
+    const graph::ValueId expanded = add_conv({in[0], in[1], in[2]}, convs.expanded, convs.attrs[0]);
+    const graph::ValueId depthwise = add_conv({expanded, in[3], in[4]}, convs.depthwise, convs.attrs[1]);
     std::vector<graph::ValueId> project = {depthwise, in[5], in[6]};
     if (a.epilogue.residual) project.push_back(in[7]);
-    add_conv(project, ys, {.channels_last = true, .epilogue = a.epilogue});
+    add_conv(project, ys, convs.attrs[2]);
     const CompileContext private_context{.graph = convs_, .threads = context.threads};
     for (const graph::Node& conv : convs_.nodes()) kernels_.push_back(kConv2dOnednn.create(private_context, conv));
     for (graph::ValueId w : {in[1], in[3], in[5]}) convs_.value(w).data.reset();   // packed by the convs

@@ -27,24 +27,16 @@ void run_conv(const graph::Conv2dAttrs& attrs, std::vector<InputView> inputs, fl
 
 void inverted_residual(const KernelContext& c) {
   const auto& a = std::get<graph::InvertedResidualAttrs>(c.node.attrs);
-  const graph::Shape& xs = c.in_shape(0);
-  const int64_t mid = c.in_shape(3)[0];
-  const graph::Shape expanded_shape = {xs[0], xs[1], xs[2], mid};
-  const graph::Shape depthwise_shape = {xs[0], c.output_shape[1], c.output_shape[2], mid};
-  std::vector<float> expanded(static_cast<size_t>(graph::shape_numel(expanded_shape)));
-  std::vector<float> depthwise(static_cast<size_t>(graph::shape_numel(depthwise_shape)));
+  const auto convs = graph::inverted_residual_convs(a, c.in_shape(0), c.in_shape(3)[0], c.output_shape);
+  std::vector<float> expanded(static_cast<size_t>(graph::shape_numel(convs.expanded)));
+  std::vector<float> depthwise(static_cast<size_t>(graph::shape_numel(convs.depthwise)));
 
-  run_conv({.channels_last = true, .epilogue = {.act = a.expand_act}}, {c.inputs[0], c.inputs[1], c.inputs[2]},
-           expanded.data(), expanded_shape);
-  run_conv({.stride = {a.stride, a.stride},
-            .padding = {a.padding, a.padding},
-            .groups = mid,
-            .channels_last = true,
-            .epilogue = {.act = a.depthwise_act}},
-           {InputView{expanded.data(), &expanded_shape}, c.inputs[3], c.inputs[4]}, depthwise.data(), depthwise_shape);
-  std::vector<InputView> project = {InputView{depthwise.data(), &depthwise_shape}, c.inputs[5], c.inputs[6]};
+  run_conv(convs.attrs[0], {c.inputs[0], c.inputs[1], c.inputs[2]}, expanded.data(), convs.expanded);
+  run_conv(convs.attrs[1], {InputView{expanded.data(), &convs.expanded}, c.inputs[3], c.inputs[4]}, depthwise.data(),
+           convs.depthwise);
+  std::vector<InputView> project = {InputView{depthwise.data(), &convs.depthwise}, c.inputs[5], c.inputs[6]};
   if (a.epilogue.residual) project.push_back(c.inputs.back());
-  run_conv({.channels_last = true, .epilogue = a.epilogue}, std::move(project), c.output, c.output_shape);
+  run_conv(convs.attrs[2], std::move(project), c.output, c.output_shape);
 }
 
 }  // namespace litevit::runtime::reference
