@@ -136,6 +136,12 @@ std::vector<Case> cases() {
                     [c, hw, s](Builder& b) { conv_nhwc(b, c, hw, c, 3, s, c); }});
   }
   list.push_back({"conv_1x1/64to128_64", [](Builder& b) { conv_nhwc(b, 64, 64, 128, 1, 1, 1); }});
+  // The dense 3x3 convs of MobileViT-xxs's blocks (conv2d_hwy): conv_kxk and conv_fusion per stage.
+  for (auto [c, out, hw] : {std::tuple<int64_t, int64_t, int64_t>{48, 48, 32}, {96, 48, 32}, {64, 64, 16}, {128, 64, 16},
+                            {80, 80, 8}, {160, 80, 8}}) {
+    list.push_back({"conv_3x3/" + std::to_string(c) + "to" + std::to_string(out) + "_" + std::to_string(hw),
+                    [c, out, hw](Builder& b) { conv_nhwc(b, c, hw, out, 3, 1, 1); }});
+  }
   // The MV2 blocks of MobileViT-xxs (expansion 2) and -xs (expansion 4) at 256x256:
   // stages.0.0, 1.0, 1.1 (= 1.2), and the stride-2 blocks of stages 2-4.
   struct Mv2 { const char* model; int64_t c, hw, mid, out, stride; };

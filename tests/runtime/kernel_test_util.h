@@ -14,6 +14,7 @@
 #include "graph/builder.h"
 #include "litevit/litevit.h"
 #include "runtime/bind_weights.h"
+#include "runtime/kernels/registry.h"
 #include "runtime/plan.h"
 
 namespace litevit::testing_util {
@@ -85,6 +86,52 @@ inline void add_output_node(graph::Graph& g, graph::Node node, bool residual) {
 }
 
 constexpr double kFastKernelTolerance = 1e-5;
+
+// Runs `kernel` on the graph's one node: bound weights, `inputs` for the graph
+// inputs in order; the output starts as NaN, so a value never written fails.
+inline std::vector<float> run_single_node(const runtime::Kernel& kernel, const graph::Graph& g,
+                                          const std::vector<std::vector<float>>& inputs, int threads) {
+  const graph::Node& node = g.nodes().at(0);
+  std::vector<runtime::InputView> views;
+  size_t next_input = 0;
+  for (graph::ValueId id : node.inputs) {
+    const graph::Value& v = g.value(id);
+    views.push_back({v.kind == graph::ValueKind::kInput ? inputs.at(next_input++).data() : v.data->data(), &v.shape});
+  }
+  const graph::Shape& shape = g.value(node.output).shape;
+  std::vector<float> out(static_cast<size_t>(graph::shape_numel(shape)), NAN);
+  kernel.run({node, views, out.data(), shape, threads});
+  return out;
+}
+
+// max |got - want| / max |want| (NaN counts as infinitely wrong).
+inline double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
+  double err = 0.0, scale = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double e = std::abs(static_cast<double>(got[i]) - want[i]);
+    err = std::isnan(e) ? INFINITY : std::max(err, e);
+    scale = std::max(scale, std::abs(static_cast<double>(want[i])));
+  }
+  return err / std::max(scale, 1e-30);
+}
+
+// `fast` made directly for the one node of `g` (whichever kernel a plan would
+// pick) matches the reference kernel, run with each of `threads`.
+inline void expect_kernel_matches_reference(const runtime::FastKernel& fast, graph::Graph g,
+                                            std::initializer_list<int> threads, uint32_t seed = 5) {
+  bind_random_parameters(g, seed);
+  std::vector<std::vector<float>> inputs;
+  for (graph::ValueId id : g.inputs()) {
+    inputs.push_back(random_values(graph::shape_numel(g.value(id).shape), seed + 12 + static_cast<uint32_t>(id)));
+  }
+  const auto reference = runtime::make_reference_kernel(g.nodes().at(0).op);
+  const std::vector<float> want = run_single_node(*reference, g, inputs, 1);
+  for (int t : threads) {
+    SCOPED_TRACE("threads=" + std::to_string(t));
+    const auto kernel = fast.create({.graph = g, .threads = t}, g.nodes().at(0));
+    EXPECT_LE(relative_error(run_single_node(*kernel, g, inputs, t), want), kFastKernelTolerance);
+  }
+}
 
 // The fast plan matches the reference plan and picked exactly `kernels`.
 inline void expect_fast_matches(graph::Graph g, const std::vector<std::string>& kernels, int threads = 1,

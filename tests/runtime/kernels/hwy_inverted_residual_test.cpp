@@ -27,6 +27,7 @@ using litevit::testing_util::for_each_target;
 using namespace litevit::graph;
 using litevit::runtime::FastKernel;
 using litevit::testing_util::expect_fast_matches;
+using litevit::testing_util::expect_kernel_matches_reference;
 
 struct Block {
   int64_t batch = 1, height, width, in, mid, out;
@@ -64,52 +65,9 @@ Graph block_graph(const Block& o) {
   return g;
 }
 
-// Runs `kernel` on the graph's one node: bound weights, `inputs` for the graph inputs (x, residual).
-std::vector<float> run_node(const litevit::runtime::Kernel& kernel, const Graph& g,
-                            const std::vector<std::vector<float>>& inputs, int threads) {
-  const Node& node = g.nodes().at(0);
-  std::vector<litevit::runtime::InputView> views;
-  size_t next_input = 0;
-  for (ValueId id : node.inputs) {
-    const Value& v = g.value(id);
-    views.push_back({v.kind == ValueKind::kInput ? inputs.at(next_input++).data() : v.data->data(), &v.shape});
-  }
-  const Shape& shape = g.value(node.output).shape;
-  std::vector<float> out(static_cast<size_t>(shape_numel(shape)), NAN);
-  kernel.run({node, views, out.data(), shape, threads});
-  return out;
-}
-
-// max |got - want| / max |want| (NaN counts as infinitely wrong).
-double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  double err = 0.0, scale = 0.0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double e = std::abs(static_cast<double>(got[i]) - want[i]);
-    err = std::isnan(e) ? INFINITY : std::max(err, e);
-    scale = std::max(scale, std::abs(static_cast<double>(want[i])));
-  }
-  return err / std::max(scale, 1e-30);
-}
-
-void expect_kernel_matches_reference(const FastKernel& fast, const Block& block, std::initializer_list<int> threads) {
-  Graph g = block_graph(block);
-  litevit::testing_util::bind_random_parameters(g, 5);
-  std::vector<std::vector<float>> inputs;
-  for (ValueId id : g.inputs()) {
-    inputs.push_back(litevit::testing_util::random_values(shape_numel(g.value(id).shape), 17 + id));
-  }
-  const auto reference = litevit::runtime::make_reference_kernel(OpKind::kInvertedResidual);
-  const std::vector<float> want = run_node(*reference, g, inputs, 1);
-  for (int t : threads) {
-    SCOPED_TRACE("threads=" + std::to_string(t));
-    const auto kernel = fast.create({.graph = g, .threads = t}, g.nodes().at(0));
-    EXPECT_LE(relative_error(run_node(*kernel, g, inputs, t), want), litevit::testing_util::kFastKernelTolerance);
-  }
-}
-
 void expect_matches_reference(const Block& block, std::initializer_list<int> threads = {1, 2, 3}) {
   SCOPED_TRACE(block.str());
-  for_each_target([&] { expect_kernel_matches_reference(litevit::runtime::hwy::kInvertedResidual, block, threads); });
+  for_each_target([&] { expect_kernel_matches_reference(litevit::runtime::hwy::kInvertedResidual, block_graph(block), threads); });
 }
 
 TEST(inverted_residual_hwy, MobileVitLikeShapes) {
@@ -180,14 +138,16 @@ TEST(inverted_residual_onednn, MatchesTheReference) {
                              Block{.height = 8, .width = 8, .in = 16, .mid = 64, .out = 16, .kernel = 5,
                                    .residual = true, .project_act = Activation::kRelu}}) {
     SCOPED_TRACE(block.str());
-    expect_kernel_matches_reference(litevit::runtime::onednn::kInvertedResidualOnednn, block, {1, 2});
+    expect_kernel_matches_reference(litevit::runtime::onednn::kInvertedResidualOnednn, block_graph(block), {1, 2});
   }
 }
 
-TEST(inverted_residual, PlansPickTheFusedKernelOnLargeMapsOnly) {
-  expect_fast_matches(block_graph({.height = 64, .width = 64, .in = 16, .mid = 32, .out = 16, .residual = true}),
+TEST(inverted_residual, PlansPickTheFusedKernelOnLargeMapsOrNarrowExpansions) {
+  expect_fast_matches(block_graph({.height = 64, .width = 64, .in = 64, .mid = 256, .out = 64, .residual = true}),
                       {"inverted_residual_hwy"}, 2);
   expect_fast_matches(block_graph({.height = 32, .width = 32, .in = 48, .mid = 96, .out = 64, .stride = 2}),
+                      {"inverted_residual_hwy"}, 2);
+  expect_fast_matches(block_graph({.height = 14, .width = 14, .in = 64, .mid = 256, .out = 64, .residual = true}),
                       {"inverted_residual_onednn"}, 2);
 }
 

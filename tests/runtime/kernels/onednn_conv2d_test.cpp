@@ -15,7 +15,9 @@
 
 namespace {
 
+using litevit::runtime::onednn::kConv2dOnednn;
 using litevit::testing_util::expect_fast_matches;
+using litevit::testing_util::expect_kernel_matches_reference;
 
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
@@ -96,18 +98,31 @@ const std::vector<ConvCase> kCases = {
     {2, 17, 17, 16, 16, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 17, false, kSigmoid, true},
 };
 
+// The oneDNN kernel made directly: plans give the dense convs conv2d_hwy takes
+// (hwy_conv2d_test.cpp) to that kernel instead.
 TEST(conv2d_onednn, MatchesReference) {
   uint32_t seed = 1;
   for (const ConvCase& c : kCases) {
     SCOPED_TRACE(describe(c));
-    expect_fast_matches(conv_graph(c), {"conv2d_onednn"}, 1, seed++);
+    expect_kernel_matches_reference(kConv2dOnednn, conv_graph(c), {1}, seed++);
   }
 }
 
 TEST(conv2d_onednn, TwoThreads) {
   for (const ConvCase& c : {kCases[4], kCases[10]}) {
     SCOPED_TRACE(describe(c));
-    expect_fast_matches(conv_graph(c), {"conv2d_onednn"}, 2, 7);
+    expect_kernel_matches_reference(kConv2dOnednn, conv_graph(c), {2}, 7);
+  }
+}
+
+// Plans pick conv2d_hwy for dense k x k convs of 8 or more input channels,
+// conv2d_onednn for the rest (1x1, stem, depthwise, grouped, dilated).
+TEST(conv2d_onednn, PlansPickOnednnWhereConv2dHwyDoesNotPay) {
+  for (const ConvCase& c : kCases) {
+    SCOPED_TRACE(describe(c));
+    const bool hwy = c.groups == 1 && c.dilation == std::array<int64_t, 2>{1, 1} && c.kernel[0] * c.kernel[1] > 1 &&
+                     c.in_ch >= 8;
+    expect_fast_matches(conv_graph(c), {hwy ? "conv2d_hwy" : "conv2d_onednn"}, 1, 3);
   }
 }
 
@@ -143,7 +158,7 @@ TEST(conv2d_onednn, ActivationAndResidualAvoidRefOnOlderJitConvs) {
   for (const ConvCase& c : shapes) {
     Graph g = conv_graph(c);
     litevit::testing_util::bind_random_parameters(g, 5);
-    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const auto kernel = kConv2dOnednn.create({.graph = g, .threads = 1}, g.node(0));
     const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
     EXPECT_EQ(impl.find("ref"), std::string::npos) << describe(c) << ": " << impl;
   }
@@ -152,11 +167,12 @@ TEST(conv2d_onednn, ActivationAndResidualAvoidRefOnOlderJitConvs) {
 // One plan, one kernel, run from two threads at once (plans of 1 and 2 OpenMP
 // threads): the same bits as alone.
 TEST(conv2d_onednn, ConcurrentRunsOfOnePlan) {
-  litevit::testing_util::expect_concurrent_runs_identical(conv_graph(kCases[4]), "conv2d_onednn");
+  litevit::testing_util::expect_concurrent_runs_identical(conv_graph(kCases[10]), "conv2d_onednn");
 }
 
 // The convs of MobileViT-xxs (256x256 input, NHWC, BN folded, SiLU fused):
-// oneDNN must pick an optimised implementation, never "ref".
+// oneDNN must pick an optimised implementation, never "ref" (the dense 3x3
+// ones run on conv2d_hwy in plans, but stay oneDNN's fallback).
 TEST(conv2d_onednn, MobileVitShapesUseOptimisedKernels) {
   const std::vector<ConvCase> shapes = {
       {1, 3, 16, 256, 256, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, true, kSilu, false},     // stem
@@ -174,7 +190,7 @@ TEST(conv2d_onednn, MobileVitShapesUseOptimisedKernels) {
   for (const ConvCase& c : shapes) {
     Graph g = conv_graph(c);
     litevit::testing_util::bind_random_parameters(g, 5);
-    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const auto kernel = kConv2dOnednn.create({.graph = g, .threads = 1}, g.node(0));
     const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
     std::cout << describe(c) << ": " << impl << "\n";
     EXPECT_FALSE(impl.empty()) << describe(c);

@@ -33,7 +33,7 @@ std::span<const FastKernel* const> kernels() {
       &kReshape, &kPermute, &kConcat, &kSlice, &kExpand,        // layout
       &kPad, &kIndexSelect,
       &kReduceMean, &kInterpolate, &kPool2d,
-      &kAttention, &kInvertedResidual,
+      &kAttention, &kInvertedResidual, &kConv2d,
   };
   return all;
 }

@@ -39,6 +39,7 @@
 #include "runtime/kernels/hwy/common.h"
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/hwy/inverted_residual.h"
+#include "runtime/kernels/hwy/panels.h"
 #include "runtime/kernels/thread_scratch.h"
 
 // Once, not per target (foreach_target.h includes this file again for each).
@@ -90,7 +91,7 @@ constexpr int64_t kIrDepthwiseColumns = 32;   // output columns per depthwise bl
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include "runtime/kernels/hwy/partial-inl.h"
+#include "runtime/kernels/hwy/gemm-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
@@ -98,34 +99,19 @@ namespace hn = ::hwy::HWY_NAMESPACE;
 
 // out[R, cols] = a[R, depth] panel + bias for R rows of a (a_stride apart)
 // and one panel [depth, 2 vectors]; out rows out_stride apart, cols (1..2
-// vectors) real columns. Per step over depth: 2 loads of the panel, R
-// broadcasts of a, 2R FMAs into R x 2 accumulators (12 + 3 of the 16 AVX2
-// registers for R = 6).
+// vectors) real columns.
 template <int R, class D>
 HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
                           size_t depth, hn::VFromD<D> bias0, hn::VFromD<D> bias1, float* HWY_RESTRICT out,
                           size_t out_stride, size_t cols) {
   using V = hn::VFromD<D>;
-  const size_t lanes = hn::Lanes(d);
   V acc0[R], acc1[R];
   for (int r = 0; r < R; ++r) {
     acc0[r] = bias0;
     acc1[r] = bias1;
   }
-  const float* HWY_RESTRICT w = panel;
-  for (size_t c = 0; c < depth; ++c, w += 2 * lanes) {
-    const V w0 = hn::Load(d, w);
-    const V w1 = hn::Load(d, w + lanes);
-    for (int r = 0; r < R; ++r) {
-      const V ar = hn::Set(d, a[r * a_stride + c]);
-      acc0[r] = hn::MulAdd(ar, w0, acc0[r]);
-      acc1[r] = hn::MulAdd(ar, w1, acc1[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    StoreUpTo(acc0[r], d, out + r * out_stride, cols);
-    if (cols > lanes) StoreUpTo(acc1[r], d, out + r * out_stride + lanes, cols - lanes);
-  }
+  PanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
+  StoreRows<R>(d, acc0, acc1, out, out_stride, cols);
 }
 
 // out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
@@ -140,19 +126,14 @@ HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t d
     const float* panel = packed + col * depth;
     const size_t cols = std::min(width, n - col);
     const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
-    const auto block = [&]<int R>(size_t row) {
-      GemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, bias1, out + row * out_stride + col,
-                   out_stride, cols);
-    };
     size_t row = 0;
-    for (; row + kIrBlockRows <= m; row += kIrBlockRows) block.template operator()<kIrBlockRows>(row);
-    switch (m - row) {
-      case 5: block.template operator()<5>(row); break;
-      case 4: block.template operator()<4>(row); break;
-      case 3: block.template operator()<3>(row); break;
-      case 2: block.template operator()<2>(row); break;
-      case 1: block.template operator()<1>(row); break;
-      default: break;
+    while (row < m) {
+      const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
+      WithBlockRows(rows, [&]<int R>() {
+        GemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, bias1, out + row * out_stride + col,
+                     out_stride, cols);
+      });
+      row += rows;
     }
   }
 }
@@ -301,8 +282,6 @@ InvertedResidualTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenInver
 namespace litevit::runtime::hwy {
 namespace {
 
-int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
-
 bool supports_inverted_residual(const graph::Graph& g, const graph::Node& node) {
   for (size_t i = 1; i <= 6; ++i) {
     if (!is_bound_constant(g, node.inputs[i])) return false;
@@ -353,27 +332,6 @@ class InvertedResidualKernel final : public Kernel {
   }
 
  private:
-  // w [n, depth] (a 1x1 conv's [O, C, 1, 1]) as panels of `width` columns of
-  // w^T: panel p is [depth][width] with columns p*width.. of n_pad, zero past n.
-  static ::hwy::AlignedFreeUniquePtr<float[]> pack_panels(const float* w, int64_t n, int64_t depth, int64_t n_pad,
-                                                          int64_t width) {
-    auto packed = ::hwy::AllocateAligned<float>(static_cast<size_t>(n_pad * depth));
-    for (int64_t col = 0; col < n_pad; col += width) {
-      float* panel = packed.get() + col * depth;
-      for (int64_t c = 0; c < depth; ++c) {
-        for (int64_t j = 0; j < width; ++j) panel[c * width + j] = col + j < n ? w[(col + j) * depth + c] : 0.0f;
-      }
-    }
-    return packed;
-  }
-
-  static ::hwy::AlignedFreeUniquePtr<float[]> padded(const float* bias, int64_t n, int64_t n_pad) {
-    auto out = ::hwy::AllocateAligned<float>(static_cast<size_t>(n_pad));
-    std::copy(bias, bias + n, out.get());
-    std::fill(out.get() + n, out.get() + n_pad, 0.0f);
-    return out;
-  }
-
   simd::InvertedResidualTarget target_;   // the target the weights were packed for
   simd::InvertedResidualShape shape_;
   ::hwy::AlignedFreeUniquePtr<float[]> expand_, expand_bias_, depthwise_, depthwise_bias_, project_, project_bias_;
@@ -386,20 +344,23 @@ std::unique_ptr<Kernel> create_inverted_residual(const CompileContext& context, 
 
 }  // namespace
 
-// kernel_bench mv2 vs mv2_unfused, one thread, medians of 5-7 (EPYC Zen 3,
-// AVX2, shared with other jobs; ms): on 128x128 and 64x64 inputs the fused
-// kernel wins or ties (xxs 16->32->16 s1 1.58 vs 1.78, xs 16->64->32 s1 3.62
-// vs 4.43, xs 32->128->48 s2 4.96 vs 7.42, xxs 24->48->24 s1 0.63 vs 0.70,
-// xxs 24->48->48 s2 0.44 vs 0.41, xs 48->192->64 s2 2.31 vs 2.43); on 32x32
-// and 16x16 ones oneDNN's GEMMs win (xxs 48->96->64 s2 0.30 vs 0.25,
-// xs 64->256->80 s2 0.85 vs 0.79, xs 80->320->96 s2 0.30 vs 0.28): there
-// the expanded tensor is at most 1 MiB and stays in L2 between the convs anyway.
-// At 56x56 the same (litevit profile, one thread, all MBConvs of the model):
-// EfficientViT-b0 2.6-2.9 ms on oneDNN vs 3.0-3.1 fused, TinyViT-5m 12.4-12.7
-// vs 12.9-14.5.
+// Measured in whole models (litevit profile, per node medians; EPYC Zen 3,
+// AVX2, shared with other jobs; ms, fused vs oneDNN): on 128x128 and 64x64
+// inputs the fused kernel wins (MobileViT's first blocks; kernel_bench mv2
+// vs mv2_unfused agrees: xs 16->64->32 s1 3.62 vs 4.43, xs 32->128->48 s2
+// 4.96 vs 7.42, one thread). On smaller maps it wins while the expanded
+// tensor is narrow, up to 192 channels: mobilevit_xxs's 48->96->64 s2 on
+// 32x32 0.16-0.18 vs 0.20-0.24 on 2 threads (0.23-0.28 vs 0.37-0.44 on one),
+// 64->128->80 s2 on 16x16 0.08-0.10 vs 0.10-0.14; EfficientViT-b0's 16->64->16
+// on 56x56 0.24 vs 0.33. With wider ones oneDNN's GEMMs win: mobilevit_s's
+// 96->384->128 on 32x32 1.05-1.13 vs 1.00-1.05, EfficientViT-b0's 64->256->64
+// on 14x14 0.19 vs 0.14-0.15 and 128->512->128 on 7x7 0.26 vs 0.15-0.16,
+// TinyViT-5m's MBConvs (64->256->64 on 56x56) 6.9-9.5 vs 6.6-8.5 in all;
+// mobilevit_xs's 48->192->64 s2 and 64->256->80 s2 are level.
 bool fused_inverted_residual_pays(const graph::Graph& graph, const graph::Node& node) {
   const graph::Shape& x = graph.value(node.inputs[0]).shape;
-  return x[1] * x[2] >= 64 * 64;
+  const int64_t mid = graph.value(node.inputs[3]).shape[0];   // the depthwise conv's channels
+  return x[1] * x[2] >= 64 * 64 || mid <= 192;
 }
 
 const FastKernel kInvertedResidual{"inverted_residual_hwy", graph::OpKind::kInvertedResidual,

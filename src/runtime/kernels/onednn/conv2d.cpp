@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/kernels/hwy/conv2d.h"
 #include "runtime/kernels/onednn/common.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
 
@@ -38,7 +39,8 @@ bool supports(const graph::Graph& graph, const graph::Node& node) {
   for (int i = 0; i < 2; ++i) {
     if (attrs->stride[i] < 1 || attrs->dilation[i] < 1 || attrs->padding[i] < 0) return false;
   }
-  return attrs->groups >= 1 && graph::shape_numel(graph.value(node.output).shape) > 0;
+  return attrs->groups >= 1 && graph::shape_numel(graph.value(node.output).shape) > 0 &&
+         !hwy::dense_conv_pays(graph, node);
 }
 
 class Conv2dKernel final : public PrimitiveKernel {

@@ -1,0 +1,70 @@
+// The multiply-add step of a register-blocked GEMM, shared by the kernels
+// that run small GEMMs of their own (inverted_residual.cpp, conv2d.cpp):
+// R rows of a times one packed panel of 2 vectors of columns. Included once
+// per SIMD target, hence the toggle guard instead of #pragma once.
+#if defined(LITEVIT_HWY_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef LITEVIT_HWY_GEMM_INL_H_
+#undef LITEVIT_HWY_GEMM_INL_H_
+#else
+#define LITEVIT_HWY_GEMM_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/partial-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// acc0[r], acc1[r] += a[r * a_stride + c] * panel[c][0 .. 2 vectors) over
+// c < depth, for the R rows of a. panel is [depth][2 vectors], aligned.
+// Per step: 2 loads of the panel, R broadcasts of a, 2R FMAs (for R = 6,
+// 12 accumulators + 3 of the 16 AVX2 registers).
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void PanelMulAdd(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                            size_t depth, V (&acc0)[R], V (&acc1)[R]) {
+  const size_t lanes = hn::Lanes(d);
+  const float* HWY_RESTRICT w = panel;
+  for (size_t c = 0; c < depth; ++c, w += 2 * lanes) {
+    const V w0 = hn::Load(d, w);
+    const V w1 = hn::Load(d, w + lanes);
+    for (int r = 0; r < R; ++r) {
+      const V ar = hn::Set(d, a[r * a_stride + c]);
+      acc0[r] = hn::MulAdd(ar, w0, acc0[r]);
+      acc1[r] = hn::MulAdd(ar, w1, acc1[r]);
+    }
+  }
+}
+
+// Stores the R x 2 accumulators as R rows of out (out_stride apart), each
+// the first `cols` (1 .. 2 vectors) columns.
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void StoreRows(D d, const V (&acc0)[R], const V (&acc1)[R], float* HWY_RESTRICT out, size_t out_stride,
+                          size_t cols) {
+  const size_t lanes = hn::Lanes(d);
+  for (int r = 0; r < R; ++r) {
+    StoreUpTo(acc0[r], d, out + r * out_stride, cols);
+    if (cols > lanes) StoreUpTo(acc1[r], d, out + r * out_stride + lanes, cols - lanes);
+  }
+}
+
+// block.template operator()<R>() with R = rows (1 .. 6) as a compile-time
+// constant: the microkernel instance for a block of that many rows.
+template <class Block>
+HWY_INLINE void WithBlockRows(size_t rows, const Block& block) {
+  switch (rows) {
+    case 6: block.template operator()<6>(); break;
+    case 5: block.template operator()<5>(); break;
+    case 4: block.template operator()<4>(); break;
+    case 3: block.template operator()<3>(); break;
+    case 2: block.template operator()<2>(); break;
+    case 1: block.template operator()<1>(); break;
+    default: break;
+  }
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // LITEVIT_HWY_GEMM_INL_H_
