@@ -129,6 +129,8 @@ std::vector<Case> cases() {
                     b.output("out", b.softmax(b.input("input", {1, 3, 197, 197}), -1));
                   }, true});
   list.push_back({"gelu/197x768", [](Builder& b) { b.output("out", b.gelu(b.input("input", {1, 197, 768}))); }, true});
+  // SiLU over a 32x32x192 map (a MobileViT-xs expansion; 768 KB, in L2).
+  list.push_back({"silu/32x32x192", [](Builder& b) { b.output("out", b.silu(b.input("input", {1, 32, 32, 192}))); }, true});
   // MobileViT-xxs (256x256 input): stem, depthwise convs of the MV2 blocks, a 1x1 expansion.
   list.push_back({"conv_stem/3to16_k3s2_256", [](Builder& b) { conv_nhwc(b, 3, 256, 16, 3, 2, 1); }});
   for (auto [c, hw, s] : {std::tuple<int64_t, int64_t, int64_t>{64, 64, 1}, {64, 128, 2}, {128, 32, 1}, {128, 64, 2}}) {
