@@ -7,11 +7,11 @@
 // out[i, j, o] = bias[o] + sum_{ky, kx, c} w[o, c, ky, kx] x[i s - p + ky, j s - p + kx, c]
 //
 // is, per output row i, a GEMM whose k x k x Cin long rows of a are never
-// built: the row of output pixel j at tap (ky, kx) is the input pixel
-// (i s - p + ky, j s - p + kx), Cin contiguous floats of an input row. So a
-// block of R output pixels of one row reads, per tap, R input pixels s Cin
-// floats apart (PanelMulAdd's a_stride), against a panel of the weights
-// packed [ky][kx][c][2 vectors of output channels].
+// built: the part of output pixel j's row for tap row ky is input row
+// i s - p + ky, columns j s - p .. j s - p + kw - 1, every channel: kw Cin
+// contiguous floats. So a block of R output pixels of one row reads, per tap
+// row, R runs of kw Cin floats, s Cin floats apart (PanelMulAdd's a_stride),
+// against a panel of the weights packed [ky][kx][c][2 vectors of output channels].
 //
 // Columns outside the image: the k input rows an output row needs are
 // copied into a per-thread ring of rows padded with p zero pixels on each
@@ -95,13 +95,13 @@ HWY_INLINE void ConvBlock(D d, const float* const* rows, const DenseConvShape& s
     acc0[r] = bias0;
     acc1[r] = bias1;
   }
+  // Per tap row ky, the kw taps of a pixel are kw Cin contiguous floats of
+  // the input row (columns j s .. j s + kw - 1, every channel), in the order
+  // the panel holds them: one GEMM step of depth kw Cin.
   for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
-    const float* row = rows[ky];
-    const float* w = panel + static_cast<size_t>(ky) * kw * tap_floats;
-    if (row == nullptr) continue;
-    for (size_t kx = 0; kx < kw; ++kx) {
-      PanelMulAdd<R>(d, row + (column + kx) * in_ch, a_stride, w + kx * tap_floats, in_ch, acc0, acc1);
-    }
+    if (rows[ky] == nullptr) continue;
+    PanelMulAdd<R>(d, rows[ky] + column * in_ch, a_stride, panel + static_cast<size_t>(ky) * kw * tap_floats,
+                   kw * in_ch, acc0, acc1);
   }
   StoreRows<R>(d, acc0, acc1, out, static_cast<size_t>(s.out_ch), cols);
 }
@@ -261,9 +261,10 @@ std::unique_ptr<Kernel> create_conv2d(const CompileContext& context, const graph
 // jit:avx2 conv barely uses the second thread on these maps: conv_fusion
 // 96->48 on 32x32 0.71-0.81 vs 1.39-1.41, conv_kxk 48->48 0.37-0.44 vs 0.66,
 // the six 3x3 convs 1.7-2.3 vs 4.1-4.3 in all. On one thread they are level
-// (conv_fusion 1.36 vs 1.36, all six 3.1-3.5 vs 3.85). 1x1 convs are plain
-// GEMMs, and the 3-channel stem is all edges: oneDNN wins both (2 threads:
-// the stem 0.25-0.29 vs 0.35-0.40, the 1x1 convs 0.03-0.09 vs 0.06-0.13).
+// (conv_fusion 1.36 vs 1.36, all six 3.1-3.5 vs 3.85). The 1x1 convs, the
+// 3-channel stem and DeiT's 16x16 patch embedding are level (2 threads: the
+// stem 0.26-0.31 vs 0.28-0.30, the 1x1 convs 0.03-0.08 vs 0.04-0.08, the
+// patch embedding 0.60-0.83 vs 0.57-0.74), so they stay on oneDNN.
 bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
   const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
   if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
