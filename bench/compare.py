@@ -56,6 +56,7 @@ def parse_args():
     p.add_argument("--litevit", default=os.path.join(ROOT, "build", "cli", "litevit"))
     p.add_argument("--reference", action="store_true", help="litevit on reference kernels")
     p.add_argument("--disable-pass", action="append", default=[], help="forwarded to litevit (repeatable)")
+    p.add_argument("--disable-kernel", action="append", default=[], help="forwarded to litevit (repeatable)")
     p.add_argument("--openblas-coretype", default="auto",
                    help="OPENBLAS_CORETYPE for PyTorch; auto: SkylakeX on AVX-512 CPUs (OpenBLAS 0.3.21 runs "
                         "generic SSE3 kernels on recent Intel CPUs), '' for OpenBLAS's own detection")
@@ -139,7 +140,8 @@ def torch_env(args):
 
 
 def litevit_flags(args):
-    return (["--reference"] if args.reference else []) + [x for p in args.disable_pass for x in ("--disable-pass", p)]
+    return ((["--reference"] if args.reference else []) + [x for p in args.disable_pass for x in ("--disable-pass", p)] +
+            [x for k in args.disable_kernel for x in ("--disable-kernel", k)])
 
 
 def bench_command(engine, exp, inp, args):

@@ -33,7 +33,7 @@ struct BenchArgs {
   int warmup = -1;       // -1: 3, or 1 with --all
   double min_time = -1;  // seconds; -1: 1.0, or 0.5 with --all
   bool json = false, reference = false, all = false;
-  std::vector<std::string> disabled_passes;
+  std::vector<std::string> disabled_passes, disabled_kernels;
 };
 
 struct BenchResult {
@@ -77,7 +77,7 @@ BenchResult bench_one(const std::string& model_spec, const BenchArgs& args, int 
   BenchResult r;
   r.threads = args.threads > 0 ? args.threads : default_threads();
   const Options options{.threads = r.threads, .reference_kernels = args.reference,
-                        .disabled_passes = args.disabled_passes};
+                        .disabled_passes = args.disabled_passes, .disabled_kernels = args.disabled_kernels};
 
   auto start = Clock::now();
   Model model = Model::load(model_spec, options);
@@ -120,6 +120,7 @@ nlohmann::json to_json(const BenchResult& r, const BenchArgs& args, int warmup) 
       {"threads", r.threads},
       {"reference_kernels", args.reference},
       {"disabled_passes", args.disabled_passes},
+      {"disabled_kernels", args.disabled_kernels},
       {"weights", args.weights.empty() ? "random" : args.weights},
       {"warmup", warmup},
       {"runs", r.latencies_ms.size()},
@@ -243,6 +244,7 @@ Command add_bench_command(CLI::App& app) {
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
   cmd->add_flag("--reference", args->reference, "Run every op on its reference kernel");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
+  cmd->add_option("--disable-kernel", args->disabled_kernels, "Use the next kernel instead of this fast kernel (repeatable; names: litevit info --system)");
   return [args] {
     if (args->all) bench_all(*args);
     else if (args->model.empty()) throw Error("bench: give a MODEL, or --all");

@@ -18,7 +18,7 @@ Command add_profile_command(CLI::App& app) {
     int64_t batch = 1;
     int threads = 0, runs = 20, top = 15;
     bool reference = false;
-    std::vector<std::string> disabled_passes;
+    std::vector<std::string> disabled_passes, disabled_kernels;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("profile", "Time every node of a model: per op kind, kernel and node");
@@ -31,10 +31,12 @@ Command add_profile_command(CLI::App& app) {
   cmd->add_option("--top", args->top, "Slowest nodes to list")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_flag("--reference", args->reference, "Profile the reference kernels");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
+  cmd->add_option("--disable-kernel", args->disabled_kernels, "Use the next kernel instead of this fast kernel (repeatable; names: litevit info --system)");
   return [args] {
     Model model = Model::load(args->model, {.threads = args->threads,
                                             .reference_kernels = args->reference,
-                                            .disabled_passes = args->disabled_passes});
+                                            .disabled_passes = args->disabled_passes,
+                                            .disabled_kernels = args->disabled_kernels});
     if (args->weights.empty()) model.use_random_weights();
     else model.load_weights(args->weights);
     const auto shape = args->input_shape.empty() ? model.default_input_shape(args->batch)

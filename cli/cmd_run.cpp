@@ -40,7 +40,7 @@ Command add_run_command(CLI::App& app) {
     std::string model, weights, input, output, input_name = "input", check;
     double tolerance = 1e-4;
     bool reference = false;
-    std::vector<std::string> disabled_passes;
+    std::vector<std::string> disabled_passes, disabled_kernels;
     bool verbose = false;
   };
   auto args = std::make_shared<Args>();
@@ -54,6 +54,7 @@ Command add_run_command(CLI::App& app) {
   cmd->add_option("--tolerance", args->tolerance, "Largest relative error --check accepts")->capture_default_str();
   cmd->add_flag("--reference", args->reference, "Run every op on its reference kernel");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
+  cmd->add_option("--disable-kernel", args->disabled_kernels, "Use the next kernel instead of this fast kernel (repeatable; names: litevit info --system)");
   cmd->add_flag("--verbose", args->verbose, "Log graph passes");
   return [args] {
     if (args->output.empty() && args->check.empty()) {
@@ -61,6 +62,7 @@ Command add_run_command(CLI::App& app) {
     }
     Model model = Model::load(args->model, {.reference_kernels = args->reference,
                                             .disabled_passes = args->disabled_passes,
+                                            .disabled_kernels = args->disabled_kernels,
                                             .verbose = args->verbose});
     model.load_weights(args->weights);
     const Tensor input = load_tensor(args->input, args->input_name);

@@ -32,6 +32,7 @@ struct Options {
   int threads = 0;                            // threads per run; 0: default_threads()
   bool reference_kernels = false;             // run every op on its plain reference kernel
   std::vector<std::string> disabled_passes;   // graph passes to skip, by name
+  std::vector<std::string> disabled_kernels;  // fast kernels not to use, by name (kernel_names())
   bool verbose = false;                       // log passes to stderr
 };
 
@@ -76,6 +77,9 @@ std::vector<VariantInfo> list_variants();
 std::vector<std::string> nearest_variant_names(const std::string& name);
 // Graph pass names, in pipeline order.
 std::vector<std::string> pass_names();
+// The fast kernels Options::disabled_kernels can name ("conv2d_hwy", "linear_onednn", ...),
+// in the order they are tried: a disabled kernel's nodes go to the next that supports them.
+std::vector<std::string> kernel_names();
 // What this build runs on: SIMD target, oneDNN version and ISA, threads.
 std::string system_info();
 // Physical CPU cores of this machine.

@@ -17,6 +17,7 @@
 #include "passes/pipeline.h"
 #include "runtime/bind_weights.h"
 #include "runtime/fold_constants.h"
+#include "runtime/kernels/registry.h"
 #include "runtime/plan.h"
 #include "runtime/system.h"
 
@@ -35,7 +36,8 @@ struct Model::Impl {
 
   runtime::CompileOptions compile_options() const {
     return {.reference_kernels = options.reference_kernels,
-            .threads = options.threads > 0 ? options.threads : default_threads()};
+            .threads = options.threads > 0 ? options.threads : default_threads(),
+            .disabled_kernels = {options.disabled_kernels.begin(), options.disabled_kernels.end()}};
   }
 
   passes::PassOptions pass_options() const {
@@ -82,6 +84,7 @@ Model Model::load(const std::string& model, const Options& options) {
   passes::PassOptions check = impl->pass_options();
   graph::Graph empty;
   passes::run_passes(empty, check);   // rejects unknown pass names now, not at the first run
+  runtime::check_kernel_names(impl->compile_options().disabled_kernels);   // and unknown kernel names
   return Model(std::move(impl));
 }
 
@@ -191,10 +194,13 @@ std::vector<std::string> nearest_variant_names(const std::string& name) { return
 
 std::vector<std::string> pass_names() { return passes::pass_names(); }
 
+std::vector<std::string> kernel_names() { return runtime::fast_kernel_names(); }
+
 std::string system_info() {
   return fmt::format("SIMD target (Highway dispatch): {}\noneDNN: {}\nthreads: {} by default ({} physical cores; "
-                     "LITEVIT_NUM_THREADS overrides)",
-                     runtime::simd_target_name(), runtime::onednn_description(), default_threads(), physical_cores());
+                     "LITEVIT_NUM_THREADS overrides)\nfast kernels, in the order tried (--disable-kernel NAME): {}",
+                     runtime::simd_target_name(), runtime::onednn_description(), default_threads(), physical_cores(),
+                     fmt::join(kernel_names(), ", "));
 }
 
 int default_threads() {

@@ -26,6 +26,7 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
     }
   }
   threads_ = std::max(1, options.threads);
+  check_kernel_names(options.disabled_kernels);
   fold_constants(graph_);   // before planning memory: folded values need no arena space
   memory_ = passes::plan_memory(graph_);
   for (size_t v = 0; v < graph_.values().size(); ++v) {
@@ -59,7 +60,8 @@ Plan::Plan(graph::Graph graph, const CompileOptions& options) : graph_(std::move
   }
   const CompileContext context{.graph = graph_, .threads = threads_};
   for (size_t n = 0; n < graph_.nodes().size(); ++n) {
-    kernels_.push_back(memory_.is_alias[n] ? nullptr : make_kernel(context, graph_.nodes()[n], options.reference_kernels));
+    kernels_.push_back(memory_.is_alias[n] ? nullptr : make_kernel(context, graph_.nodes()[n], options.reference_kernels,
+                                                                        options.disabled_kernels));
     const auto& inputs = graph_.nodes()[n].inputs;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const auto v = static_cast<size_t>(inputs[i]);

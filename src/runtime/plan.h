@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,9 @@ namespace litevit::runtime {
 struct CompileOptions {
   bool reference_kernels = false;   // run every op on its reference kernel
   int threads = 1;                  // threads a run uses (fixed per plan: oneDNN bakes it in)
+  // Fast kernels not to use, by name (fast_kernel_names()): their nodes go to
+  // the next kernel that supports them (oneDNN's, or the reference kernel).
+  std::set<std::string> disabled_kernels;
 };
 
 class Plan {

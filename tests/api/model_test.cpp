@@ -2,6 +2,7 @@
 // shape caching, fast path against the reference path on a whole model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -70,6 +71,43 @@ TEST(Model, DisabledPassesGiveTheSameOutputs) {
   const auto a = all.run(input);
   const auto b = none.run(input);
   for (size_t o = 0; o < a.size(); ++o) EXPECT_LE(litevit::relative_error(a[o].second, b[o].second), 1e-5) << a[o].first;
+}
+
+// With conv2d_hwy and inverted_residual_hwy disabled their nodes run on
+// oneDNN's kernels; the outputs stay the same.
+TEST(Model, DisabledKernelsHandTheirNodesToTheNextKernel) {
+  const Tensor input = random_input({1, 3, 64, 64}, 6);
+  Model all = Model::load("mobilevit_xxs", {.threads = 1});
+  Model other = Model::load("mobilevit_xxs", {.threads = 1, .disabled_kernels = {"conv2d_hwy", "inverted_residual_hwy"}});
+  all.use_random_weights(1);
+  other.use_random_weights(1);
+  auto count = [&](const Model& model, const std::string& kernel) {
+    const auto info = model.info(input.shape, /*compiled=*/true);
+    return std::count_if(info.node_kernels.begin(), info.node_kernels.end(),
+                         [&](const litevit::NodeKernel& n) { return n.kernel == kernel; });
+  };
+  EXPECT_GT(count(all, "conv2d_hwy"), 0);
+  EXPECT_GT(count(all, "inverted_residual_hwy"), 0);
+  EXPECT_EQ(count(other, "conv2d_hwy"), 0);
+  EXPECT_EQ(count(other, "inverted_residual_hwy"), 0);
+  EXPECT_EQ(count(other, "conv2d_onednn"), count(all, "conv2d_onednn") + count(all, "conv2d_hwy"));
+  EXPECT_EQ(count(other, "inverted_residual_onednn"),
+            count(all, "inverted_residual_onednn") + count(all, "inverted_residual_hwy"));
+  const auto a = all.run(input);
+  const auto b = other.run(input);
+  for (size_t o = 0; o < a.size(); ++o) EXPECT_LE(litevit::relative_error(a[o].second, b[o].second), 1e-5) << a[o].first;
+}
+
+TEST(Model, UnknownKernelNameFailsAtLoad) {
+  try {
+    Model::load("mobilevit_xxs", {.disabled_kernels = {"conv2d_fast"}});
+    FAIL() << "no error";
+  } catch (const litevit::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("disabling kernel 'conv2d_fast': no such kernel"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_NE(std::find(litevit::kernel_names().begin(), litevit::kernel_names().end(), "conv2d_onednn"),
+            litevit::kernel_names().end());
 }
 
 TEST(RelativeError, NanIsNeverAMatch) {

@@ -115,6 +115,7 @@ TEST(BenchCli, BadOptionsAreRejectedByTheParser) {
   }
   expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --input-shape 1,3,x"), "--input-shape");
   expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --disable-pass nosuch"), "nosuch");
+  expect_one_line_error(litevit_cli("bench vit_tiny_patch16_224 --disable-kernel nosuch_hwy"), "nosuch_hwy");
 }
 
 TEST(BenchCli, Help) {

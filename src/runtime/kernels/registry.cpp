@@ -1,8 +1,13 @@
 #include "runtime/kernels/registry.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <array>
 #include <string>
 #include <vector>
+
+#include "litevit/error.h"
 
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
@@ -41,9 +46,12 @@ class ReferenceKernel final : public Kernel {
 }  // namespace
 
 std::span<const FastKernel* const> fast_kernels() {
-  // oneDNN first (conv, linear, matmul), then our own SIMD kernels.
+  // Our own kernels that beat oneDNN's where they support a node (each says
+  // where), then oneDNN's (conv, linear, matmul), then our other SIMD kernels.
+  // So disabling a preferred kernel hands its nodes to oneDNN's.
   static const std::vector<const FastKernel*> all = [] {
     std::vector<const FastKernel*> list;
+    for (const FastKernel* k : hwy::preferred_kernels()) list.push_back(k);
     for (const FastKernel* k : onednn::kernels()) list.push_back(k);
     for (const FastKernel* k : hwy::kernels()) list.push_back(k);
     return list;
@@ -51,10 +59,27 @@ std::span<const FastKernel* const> fast_kernels() {
   return all;
 }
 
-std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only) {
+std::vector<std::string> fast_kernel_names() {
+  std::vector<std::string> names;
+  for (const FastKernel* k : fast_kernels()) names.emplace_back(k->name);
+  return names;
+}
+
+void check_kernel_names(const std::set<std::string>& names) {
+  const auto known = fast_kernel_names();
+  for (const std::string& name : names) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      throw Error(fmt::format("disabling kernel '{}': no such kernel (kernels: {})", name, fmt::join(known, ", ")));
+    }
+  }
+}
+
+std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only,
+                                    const std::set<std::string>& disabled) {
   if (!reference_only) {
     for (const FastKernel* fast : fast_kernels()) {
-      if (fast->op == node.op && fast->supports(context.graph, node)) return fast->create(context, node);
+      if (fast->op != node.op || disabled.contains(fast->name)) continue;
+      if (fast->supports(context.graph, node)) return fast->create(context, node);
     }
   }
   return make_reference_kernel(node.op);

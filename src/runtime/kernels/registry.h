@@ -6,7 +6,10 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "runtime/kernels/kernel.h"
 
@@ -37,8 +40,15 @@ struct FastKernel {
 // Every fast kernel, in order of preference.
 std::span<const FastKernel* const> fast_kernels();
 
-// The kernel for `node`: the first fast kernel that supports it, or the
-// reference kernel (always, when `reference_only`).
-std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only);
+// Their names ("conv2d_hwy", "conv2d_onednn", ...), in the same order.
+std::vector<std::string> fast_kernel_names();
+
+// Throws an Error naming the first of `names` that is no fast kernel's name.
+void check_kernel_names(const std::set<std::string>& names);
+
+// The kernel for `node`: the first fast kernel not in `disabled` that
+// supports it, or the reference kernel (always, when `reference_only`).
+std::unique_ptr<Kernel> make_kernel(const CompileContext& context, const graph::Node& node, bool reference_only,
+                                    const std::set<std::string>& disabled = {});
 
 }  // namespace litevit::runtime

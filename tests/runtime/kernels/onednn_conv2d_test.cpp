@@ -7,6 +7,7 @@
 
 #include <array>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "runtime/kernel_test_util.h"
@@ -124,6 +125,29 @@ TEST(conv2d_onednn, PlansPickOnednnWhereConv2dHwyDoesNotPay) {
                      c.in_ch >= 8;
     expect_fast_matches(conv_graph(c), {hwy ? "conv2d_hwy" : "conv2d_onednn"}, 1, 3);
   }
+}
+
+// A dense 3x3 conv: conv2d_hwy by default, conv2d_onednn with conv2d_hwy
+// disabled, the reference kernel with both disabled; the same outputs.
+TEST(conv2d_onednn, TakesDenseConvsWhenConv2dHwyIsDisabled) {
+  Graph g = conv_graph(kCases[4]);
+  litevit::testing_util::bind_random_parameters(g, 9);
+  const litevit::Tensor x{g.value(g.inputs()[0]).shape,
+                          litevit::testing_util::random_values(shape_numel(g.value(g.inputs()[0]).shape), 3)};
+  const litevit::Tensor residual{g.value(g.inputs()[1]).shape,
+                                 litevit::testing_util::random_values(shape_numel(g.value(g.inputs()[1]).shape), 4)};
+  using Names = std::vector<std::string>;
+  std::vector<std::vector<float>> outputs;
+  for (const auto& [disabled, kernel] : std::vector<std::pair<std::set<std::string>, std::string>>{
+           {{}, "conv2d_hwy"}, {{"conv2d_hwy"}, "conv2d_onednn"}, {{"conv2d_hwy", "conv2d_onednn"}, "conv2d_reference"}}) {
+    const litevit::runtime::Plan plan(g, {.threads = 1, .disabled_kernels = disabled});
+    EXPECT_EQ(plan.kernel_names(), Names{kernel});
+    outputs.push_back(plan.run({&x, &residual}).at(0).second.data);
+  }
+  for (size_t i = 1; i < outputs.size(); ++i) {
+    EXPECT_LE(litevit::testing_util::relative_error(outputs[i], outputs[0]), 1e-5) << i;
+  }
+  EXPECT_THROW(litevit::runtime::Plan(g, {.threads = 1, .disabled_kernels = {"conv2d_dnnl"}}), litevit::Error);
 }
 
 TEST(conv2d_onednn, NotChosenForNchwOrNonConstantWeights) {

@@ -31,7 +31,6 @@
 #include <hwy/aligned_allocator.h>
 
 #include "runtime/kernels/hwy/common.h"
-#include "runtime/kernels/hwy/conv2d.h"
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/hwy/panels.h"
 #include "runtime/kernels/thread_scratch.h"
@@ -199,6 +198,26 @@ DenseConvTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenDenseConvTar
 namespace litevit::runtime::hwy {
 namespace {
 
+// mobilevit_xxs, litevit profile per-node medians (EPYC Zen 3, AVX2, shared
+// with other jobs; ms, conv2d_hwy vs oneDNN). On 2 threads oneDNN's NHWC
+// jit:avx2 conv barely uses the second thread on these maps: conv_fusion
+// 96->48 on 32x32 0.71-0.81 vs 1.39-1.41, conv_kxk 48->48 0.37-0.44 vs 0.66,
+// the six 3x3 convs 1.7-2.3 vs 4.1-4.3 in all. On one thread they are level
+// (conv_fusion 1.36 vs 1.36, all six 3.1-3.5 vs 3.85). The 1x1 convs, the
+// 3-channel stem and DeiT's 16x16 patch embedding are level (2 threads: the
+// stem 0.26-0.31 vs 0.28-0.30, the 1x1 convs 0.03-0.08 vs 0.04-0.08, the
+// patch embedding 0.60-0.83 vs 0.57-0.74), so they stay on oneDNN.
+bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
+  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
+  if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
+  if (node.inputs.size() < 2) return false;
+  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  const graph::Shape& w = graph.value(node.inputs[1]).shape;
+  if (x.size() != 4 || w.size() != 4) return false;
+  if (a->stride[0] < 1 || a->stride[1] < 1 || a->padding[0] < 0 || a->padding[1] < 0) return false;
+  return w[2] * w[3] > 1 && x[3] >= 8;
+}
+
 bool supports_conv2d(const graph::Graph& g, const graph::Node& node) {
   if (node.inputs.size() < 2 || !is_bound_constant(g, node.inputs[1])) return false;
   if (graph::has_bias(node) && !is_bound_constant(g, node.inputs[2])) return false;
@@ -255,26 +274,6 @@ std::unique_ptr<Kernel> create_conv2d(const CompileContext& context, const graph
 }
 
 }  // namespace
-
-// mobilevit_xxs, litevit profile per-node medians (EPYC Zen 3, AVX2, shared
-// with other jobs; ms, conv2d_hwy vs oneDNN). On 2 threads oneDNN's NHWC
-// jit:avx2 conv barely uses the second thread on these maps: conv_fusion
-// 96->48 on 32x32 0.71-0.81 vs 1.39-1.41, conv_kxk 48->48 0.37-0.44 vs 0.66,
-// the six 3x3 convs 1.7-2.3 vs 4.1-4.3 in all. On one thread they are level
-// (conv_fusion 1.36 vs 1.36, all six 3.1-3.5 vs 3.85). The 1x1 convs, the
-// 3-channel stem and DeiT's 16x16 patch embedding are level (2 threads: the
-// stem 0.26-0.31 vs 0.28-0.30, the 1x1 convs 0.03-0.08 vs 0.04-0.08, the
-// patch embedding 0.60-0.83 vs 0.57-0.74), so they stay on oneDNN.
-bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
-  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
-  if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
-  if (node.inputs.size() < 2) return false;
-  const graph::Shape& x = graph.value(node.inputs[0]).shape;
-  const graph::Shape& w = graph.value(node.inputs[1]).shape;
-  if (x.size() != 4 || w.size() != 4) return false;
-  if (a->stride[0] < 1 || a->stride[1] < 1 || a->padding[0] < 0 || a->padding[1] < 0) return false;
-  return w[2] * w[3] > 1 && x[3] >= 8;
-}
 
 const FastKernel kConv2d{"conv2d_hwy", graph::OpKind::kConv2d, supports_conv2d, create_conv2d};
 

@@ -33,8 +33,13 @@ std::span<const FastKernel* const> kernels() {
       &kReshape, &kPermute, &kConcat, &kSlice, &kExpand,        // layout
       &kPad, &kIndexSelect,
       &kReduceMean, &kInterpolate, &kPool2d,
-      &kAttention, &kInvertedResidual, &kConv2d,
+      &kAttention,
   };
+  return all;
+}
+
+std::span<const FastKernel* const> preferred_kernels() {
+  static const FastKernel* const all[] = {&kConv2d, &kInvertedResidual};
   return all;
 }
 

@@ -21,7 +21,6 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/kernels/hwy/conv2d.h"
 #include "runtime/kernels/onednn/common.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
 
@@ -39,8 +38,7 @@ bool supports(const graph::Graph& graph, const graph::Node& node) {
   for (int i = 0; i < 2; ++i) {
     if (attrs->stride[i] < 1 || attrs->dilation[i] < 1 || attrs->padding[i] < 0) return false;
   }
-  return attrs->groups >= 1 && graph::shape_numel(graph.value(node.output).shape) > 0 &&
-         !hwy::dense_conv_pays(graph, node);
+  return attrs->groups >= 1 && graph::shape_numel(graph.value(node.output).shape) > 0;
 }
 
 class Conv2dKernel final : public PrimitiveKernel {

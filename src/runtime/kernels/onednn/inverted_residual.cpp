@@ -1,12 +1,11 @@
 // inverted_residual_onednn: the inverted_residual op as the three oneDNN
 // convs it was fused from (conv2d_onednn each), for the shapes where the fused
-// Highway kernel is slower (hwy::fused_inverted_residual_pays): small maps,
-// where the expanded tensor stays in L2 between the convs anyway. The two
+// Highway kernel (tried first, registry.cpp) is slower: small maps with a wide
+// expansion, where the expanded tensor stays in L2 between the convs anyway. The two
 // intermediates live in a per-thread scratch rather than the plan's arena.
 #include <string>
 #include <vector>
 
-#include "runtime/kernels/hwy/inverted_residual.h"
 #include "runtime/kernels/onednn/common.h"
 #include "runtime/kernels/onednn/onednn_kernels.h"
 #include "runtime/kernels/thread_scratch.h"
@@ -18,7 +17,7 @@ bool supports(const graph::Graph& graph, const graph::Node& node) {
   for (size_t i = 1; i <= 6; ++i) {
     if (!is_bound_weight(graph, node.inputs[i])) return false;
   }
-  return !hwy::fused_inverted_residual_pays(graph, node);
+  return true;
 }
 
 class InvertedResidualKernel final : public Kernel {
