@@ -232,6 +232,7 @@ def summarize(model_result, engines):
         ratios = [r["litevit"]["median_ms"] / r[peer]["median_ms"] for r in rounds if "litevit" in r and peer in r]
         if ratios:
             s[f"litevit/{peer}"] = statistics.median(ratios)
+            s[f"litevit/{peer} min"] = s["litevit"]["min_ms"] / s[peer]["min_ms"]
     return s
 
 
@@ -240,10 +241,11 @@ def fmt_err(v):
 
 
 def print_table(results, args):
-    head = (f"{'model':<32} {'litevit ms':>16} {'ORT ms':>14} {'PyTorch ms':>16} {'lv/ORT':>7} {'lv/PT':>7}"
+    head = (f"{'model':<32} {'litevit ms':>16} {'ORT ms':>14} {'PyTorch ms':>16} {'lv/ORT':>7} {'(min)':>6} {'lv/PT':>7}"
             f" {'RSS MiB lv/ORT/PT':>18} {'err lv':>8} {'err ORT':>8}")
     print(f"\nbatch {args.batch}, threads {args.threads}, {args.rounds} rounds; ms = median of burst medians "
-          f"(min over all runs); lv/X = median of per-round ratios; err = max|out-ref|/max|ref| vs PyTorch")
+          f"(min over all runs); lv/X = median of per-round ratios, (min) = ratio of the min runs (steadier on a "
+          f"shared machine); err = max|out-ref|/max|ref| vs PyTorch")
     blas = {os.path.basename(b) for r in results.values() for row in r["rounds"]
             for b in (row.get("pytorch") or {}).get("blas") or []}
     machine = f"{cpuinfo('model name')} (family {cpuinfo('cpu family')} model {cpuinfo('model')}), {os.cpu_count()} CPUs"
@@ -253,7 +255,7 @@ def print_table(results, args):
         print("warning: PyTorch did not run on OpenBLAS (netlib reference BLAS? slow linear layers); see bench/README.md")
     print(head)
     print("-" * len(head))
-    ratios = []
+    ratios, min_ratios = [], []
     for name, r in results.items():
         s = r["summary"]
         cell = lambda e, w: (f"{s[e]['median_ms']:.2f} ({s[e]['min_ms']:.2f})" if e in s else "-").rjust(w)
@@ -261,12 +263,14 @@ def print_table(results, args):
         rss = "/".join(f"{s[e]['peak_rss_mb']:.0f}" if e in s else "-" for e in ENGINES)
         if "litevit/ort" in s:
             ratios.append(s["litevit/ort"])
+            min_ratios.append(s["litevit/ort min"])
         print(f"{name:<32} {cell('litevit', 16)} {cell('ort', 14)} {cell('pytorch', 16)} {ratio('litevit/ort')}"
-              f" {ratio('litevit/pytorch')} {rss:>18} {fmt_err(r['check'].get('litevit')):>8}"
+              f" {ratio('litevit/ort min')[1:]} {ratio('litevit/pytorch')} {rss:>18} {fmt_err(r['check'].get('litevit')):>8}"
               f" {fmt_err(r['check'].get('ort')):>8}")
     if ratios:
-        print(f"geometric mean litevit/ORT over {len(ratios)} models: "
-              f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.3f}")
+        geomean = lambda xs: math.exp(sum(map(math.log, xs)) / len(xs))
+        print(f"geometric mean litevit/ORT over {len(ratios)} models: {geomean(ratios):.3f} "
+              f"(of the min-run ratios: {geomean(min_ratios):.3f})")
     noisy = sum(s.get("noisy_bursts", 0) for r in results.values() for s in r["summary"].values() if isinstance(s, dict))
     if noisy:
         print(f"{noisy} bursts stayed noisy after {args.retries} retries (others > {args.noisy} cores); see --json")
