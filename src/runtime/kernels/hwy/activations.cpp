@@ -164,6 +164,11 @@ void apply_epilogue(graph::Activation act, float* y, const float* residual, int6
   });
 }
 
+void apply_epilogue_at(const graph::Epilogue& epilogue, float* y, const float* residual, int64_t offset, int64_t count) {
+  if (epilogue.act == graph::Activation::kNone && residual == nullptr) return;
+  apply_epilogue(epilogue.act, y + offset, residual == nullptr ? nullptr : residual + offset, count, 1);
+}
+
 namespace {
 
 bool supports_any(const graph::Graph&, const graph::Node&) { return true; }

@@ -171,11 +171,7 @@ void DenseConvRows(const DenseConvShape& s, const float* weights, const float* b
     }
     const int64_t out_offset = row * s.out_width * s.out_ch;
     ConvRow(d, rows.data(), s, weights, bias, y + out_offset);
-    if (s.epilogue.act != graph::Activation::kNone || residual != nullptr) {
-      runtime::hwy::apply_epilogue(s.epilogue.act, y + out_offset,
-                                   residual == nullptr ? nullptr : residual + out_offset,
-                                   s.out_width * s.out_ch, 1);
-    }
+    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, out_offset, s.out_width * s.out_ch);
   }
 }
 

@@ -23,4 +23,9 @@ const char* simd_target_name();
 // epilogue after the primitive instead of as post-ops (onednn/common.h).
 void apply_epilogue(graph::Activation act, float* y, const float* residual, int64_t count, int threads);
 
+// A fused kernel's epilogue over `count` floats of its output at y + offset
+// (its activation, then + residual at the same offset when residual is not
+// null), on this thread; nothing when there is neither.
+void apply_epilogue_at(const graph::Epilogue& epilogue, float* y, const float* residual, int64_t offset, int64_t count);
+
 }  // namespace litevit::runtime::hwy

@@ -254,11 +254,7 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
     const int64_t out_offset = row * s.out_width * s.out_ch;
     RowGemm(d, depthwise, mid_pad, out_width, static_cast<size_t>(s.mid), w.project, w.project_bias, out_ch,
             y + out_offset, out_ch);
-    if (s.epilogue.act != graph::Activation::kNone || residual != nullptr) {
-      runtime::hwy::apply_epilogue(s.epilogue.act, y + out_offset,
-                                   residual == nullptr ? nullptr : residual + out_offset,
-                                   static_cast<int64_t>(out_width * out_ch), 1);
-    }
+    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, out_offset, static_cast<int64_t>(out_width * out_ch));
   }
 }
 
