@@ -149,6 +149,8 @@ TEST(inverted_residual, PlansPickTheFusedKernelOnLargeMapsOrNarrowExpansions) {
                       {"inverted_residual_hwy"}, 2);
   expect_fast_matches(block_graph({.height = 14, .width = 14, .in = 64, .mid = 256, .out = 64, .residual = true}),
                       {"inverted_residual_onednn"}, 2);
+  expect_fast_matches(block_graph({.height = 64, .width = 64, .in = 64, .mid = 256, .out = 96, .stride = 2}),
+                      {"inverted_residual_onednn"}, 2);   // the output map decides: 32x32
 }
 
 }  // namespace

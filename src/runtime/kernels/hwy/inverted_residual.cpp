@@ -278,22 +278,25 @@ namespace litevit::runtime::hwy {
 namespace {
 
 // Measured in whole models (litevit profile, per node medians; EPYC Zen 3,
-// AVX2, shared with other jobs; ms, fused vs oneDNN): on 128x128 and 64x64
-// inputs the fused kernel wins (MobileViT's first blocks; kernel_bench mv2
-// vs mv2_unfused agrees: xs 16->64->32 s1 3.62 vs 4.43, xs 32->128->48 s2
-// 4.96 vs 7.42, one thread). On smaller maps it wins while the expanded
+// AVX2, shared with other jobs; ms, fused vs oneDNN): with outputs of 128x128
+// and 64x64 the fused kernel wins or ties (MobileViT's first blocks; mobilevit_s
+// on 2 threads: 32->128->64 1.62-1.71 vs 2.45-2.55, the stride-2 one into 64x64
+// 2.63-2.76 vs 2.71-3.54, 64->256->64 3.22-3.51 vs 3.11-3.94; kernel_bench mv2
+// vs mv2_unfused, one thread: xs 16->64->32 s1 3.62 vs 4.43, xs 32->128->48 s2
+// 4.96 vs 7.42). Into smaller maps it wins while the expanded
 // tensor is narrow, up to 192 channels: mobilevit_xxs's 48->96->64 s2 on
 // 32x32 0.16-0.18 vs 0.20-0.24 on 2 threads (0.23-0.28 vs 0.37-0.44 on one),
 // 64->128->80 s2 on 16x16 0.08-0.10 vs 0.10-0.14; EfficientViT-b0's 16->64->16
 // on 56x56 0.24 vs 0.33. With wider ones oneDNN's GEMMs win: mobilevit_s's
-// 96->384->128 on 32x32 1.05-1.13 vs 1.00-1.05, EfficientViT-b0's 64->256->64
+// 64->256->96 from 64x64 into 32x32 2.06-2.19 vs 1.85-1.97, and 96->384->128
+// on 32x32 1.05-1.13 vs 1.00-1.05, EfficientViT-b0's 64->256->64
 // on 14x14 0.19 vs 0.14-0.15 and 128->512->128 on 7x7 0.26 vs 0.15-0.16,
 // TinyViT-5m's MBConvs (64->256->64 on 56x56) 6.9-9.5 vs 6.6-8.5 in all;
 // mobilevit_xs's 48->192->64 s2 and 64->256->80 s2 are level.
 bool fused_inverted_residual_pays(const graph::Graph& graph, const graph::Node& node) {
-  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  const graph::Shape& y = graph.value(node.output).shape;
   const int64_t mid = graph.value(node.inputs[3]).shape[0];   // the depthwise conv's channels
-  return x[1] * x[2] >= 64 * 64 || mid <= 192;
+  return y[1] * y[2] >= 64 * 64 || mid <= 192;
 }
 
 bool supports_inverted_residual(const graph::Graph& g, const graph::Node& node) {
