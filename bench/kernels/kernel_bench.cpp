@@ -43,6 +43,7 @@ struct Case {
   std::function<void(Builder&)> build;       // declares inputs and one output
   bool memory_bound = false;                 // report bytes/s rather than FLOP/s
   std::set<std::string> disabled_passes = {};
+  std::set<std::string> disabled_kernels = {};   // e.g. conv2d_hwy: time the next kernel on the same shape
 };
 
 Tensor random_tensor(const Shape& shape, uint32_t seed) {
@@ -138,11 +139,14 @@ std::vector<Case> cases() {
                     [c, hw, s](Builder& b) { conv_nhwc(b, c, hw, c, 3, s, c); }});
   }
   list.push_back({"conv_1x1/64to128_64", [](Builder& b) { conv_nhwc(b, 64, 64, 128, 1, 1, 1); }});
-  // The dense 3x3 convs of MobileViT-xxs's blocks (conv2d_hwy): conv_kxk and conv_fusion per stage.
+  // The dense 3x3 convs of MobileViT-xxs's blocks: conv_kxk and conv_fusion per stage, on
+  // conv2d_hwy and (conv_3x3_onednn) on oneDNN's conv.
   for (auto [c, out, hw] : {std::tuple<int64_t, int64_t, int64_t>{48, 48, 32}, {96, 48, 32}, {64, 64, 16}, {128, 64, 16},
                             {80, 80, 8}, {160, 80, 8}}) {
-    list.push_back({"conv_3x3/" + std::to_string(c) + "to" + std::to_string(out) + "_" + std::to_string(hw),
-                    [c, out, hw](Builder& b) { conv_nhwc(b, c, hw, out, 3, 1, 1); }});
+    const std::string shape = std::to_string(c) + "to" + std::to_string(out) + "_" + std::to_string(hw);
+    const auto build = [c, out, hw](Builder& b) { conv_nhwc(b, c, hw, out, 3, 1, 1); };
+    list.push_back({"conv_3x3/" + shape, build});
+    list.push_back({"conv_3x3_onednn/" + shape, build, false, {}, {"conv2d_hwy"}});
   }
   // The MV2 blocks of MobileViT-xxs (expansion 2) and -xs (expansion 4) at 256x256:
   // stages.0.0, 1.0, 1.1 (= 1.2), and the stride-2 blocks of stages 2-4.
@@ -167,7 +171,8 @@ void run_case(benchmark::State& state, const Case& c, bool reference, int thread
   litevit::runtime::bind_random_weights(graph, 0);
   litevit::passes::run_passes(graph, {.disabled = c.disabled_passes});
   const int64_t macs = litevit::graph::total_macs(graph);
-  const litevit::runtime::Plan plan(std::move(graph), {.reference_kernels = reference, .threads = threads});
+  const litevit::runtime::Plan plan(std::move(graph), {.reference_kernels = reference, .threads = threads,
+                                                       .disabled_kernels = c.disabled_kernels});
 
   std::vector<Tensor> inputs;
   std::vector<const Tensor*> pointers;
