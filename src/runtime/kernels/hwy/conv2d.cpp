@@ -33,6 +33,7 @@
 #include "runtime/kernels/hwy/common.h"
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/hwy/panels.h"
+#include "runtime/kernels/hwy/row_ring.h"
 #include "runtime/kernels/thread_scratch.h"
 
 // Once, not per target (foreach_target.h includes this file again for each).
@@ -140,17 +141,11 @@ void DenseConvRows(const DenseConvShape& s, const float* weights, const float* b
   float* ring = s.pad_w > 0 ? runtime::thread_scratch<DenseConvScratch>(kh * ring_row) : nullptr;
   if (ring != nullptr) std::fill(ring, ring + kh * ring_row, 0.0f);   // the padding pixels stay zero
 
-  // slot_row[q]: the input row ring slot q holds (of image `image`), or none.
-  constexpr int64_t kNone = INT64_MIN;
-  std::vector<int64_t> slot_row(kh, kNone);
+  runtime::hwy::RowRing slots(kh);
   std::vector<const float*> rows(kh);
-  int64_t image = -1;
   for (int64_t row = row_begin; row < row_end; ++row) {
     const int64_t n = row / s.out_height, i = row % s.out_height;
-    if (n != image) {
-      std::fill(slot_row.begin(), slot_row.end(), kNone);
-      image = n;
-    }
+    slots.set_image(n);
     for (size_t ky = 0; ky < kh; ++ky) {
       const int64_t r = i * s.stride_h - s.pad_h + static_cast<int64_t>(ky);
       if (r < 0 || r >= s.height) {
@@ -162,12 +157,10 @@ void DenseConvRows(const DenseConvShape& s, const float* weights, const float* b
         rows[ky] = input_row;
         continue;
       }
-      const auto slot = static_cast<size_t>(r % s.kernel_h);
-      float* slot_data = ring + slot * ring_row;
+      const auto slot = slots.acquire(r);
+      float* slot_data = ring + slot.index * ring_row;
       rows[ky] = slot_data;
-      if (slot_row[slot] == r) continue;
-      slot_row[slot] = r;
-      std::copy(input_row, input_row + row_floats, slot_data + pad_floats);
+      if (slot.fill) std::copy(input_row, input_row + row_floats, slot_data + pad_floats);
     }
     const int64_t out_offset = row * s.out_width * s.out_ch;
     ConvRow(d, rows.data(), s, weights, bias, y + out_offset);
@@ -206,7 +199,6 @@ namespace {
 bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
   const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
   if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
-  if (node.inputs.size() < 2) return false;
   const graph::Shape& x = graph.value(node.inputs[0]).shape;
   const graph::Shape& w = graph.value(node.inputs[1]).shape;
   if (x.size() != 4 || w.size() != 4) return false;
@@ -238,7 +230,9 @@ class DenseConvKernel final : public Kernel {
     std::vector<float> tap_major(static_cast<size_t>(shape_.out_ch * depth));
     for (int64_t o = 0; o < shape_.out_ch; ++o) {
       for (int64_t c = 0; c < shape_.in_ch; ++c) {
-        for (int64_t t = 0; t < taps; ++t) tap_major[(o * taps + t) * shape_.in_ch + c] = w[(o * shape_.in_ch + c) * taps + t];
+        for (int64_t t = 0; t < taps; ++t) {
+          tap_major[(o * taps + t) * shape_.in_ch + c] = w[(o * shape_.in_ch + c) * taps + t];
+        }
       }
     }
     weights_ = pack_panels(tap_major.data(), shape_.out_ch, depth, out_pad, width);

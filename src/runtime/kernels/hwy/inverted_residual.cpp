@@ -39,6 +39,7 @@
 #include "runtime/kernels/hwy/common.h"
 #include "runtime/kernels/hwy/hwy_kernels.h"
 #include "runtime/kernels/hwy/panels.h"
+#include "runtime/kernels/hwy/row_ring.h"
 #include "runtime/kernels/thread_scratch.h"
 
 // Once, not per target (foreach_target.h includes this file again for each).
@@ -215,24 +216,17 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
   float* depthwise = ring + k * ring_row;
   std::fill(ring, ring + k * ring_row, 0.0f);   // the padding pixels stay zero
 
-  // slot_row[q]: the input row ring slot q holds (of image `image`), or none.
-  constexpr int64_t kNone = INT64_MIN;
-  std::vector<int64_t> slot_row(k, kNone);
+  runtime::hwy::RowRing slots(k);
   std::vector<const float*> rows(k);
-  int64_t image = -1;
   for (int64_t row = row_begin; row < row_end; ++row) {
     const int64_t n = row / s.out_height, i = row % s.out_height;
-    if (n != image) {
-      std::fill(slot_row.begin(), slot_row.end(), kNone);
-      image = n;
-    }
+    slots.set_image(n);
     for (size_t ky = 0; ky < k; ++ky) {
       const int64_t r = i * s.stride - s.padding + static_cast<int64_t>(ky);
-      const auto slot = static_cast<size_t>((r % s.kernel + s.kernel) % s.kernel);
-      float* slot_data = ring + slot * ring_row;
+      const auto slot = slots.acquire(r);
+      float* slot_data = ring + slot.index * ring_row;
       rows[ky] = slot_data;
-      if (slot_row[slot] == r) continue;
-      slot_row[slot] = r;
+      if (!slot.fill) continue;
       if (r < 0 || r >= s.height) {
         std::fill(slot_data, slot_data + ring_row, 0.0f);
         continue;
