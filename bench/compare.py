@@ -8,11 +8,17 @@
    and a safetensors state_dict of the same random weights.
 2. Checks logits on one random input: litevit (`litevit run`) and ORT
    against PyTorch, err = max|out - ref| / max|ref|.
-3. Runs --rounds rounds; in each, every engine runs once as its own process
-   (warmup + >= --min-time s and >= 10 timed runs), in an order that rotates
-   per round. Before each burst it waits until other processes use less than
-   --idle of a core over 0.25 s (/proc/stat); a burst during which others
-   used more than --noisy of a core on average is retried (up to --retries).
+3. Starts one process per engine (`litevit bench --serve`, ort_runner.js and
+   torch_runner.py with --serve), each loads the model and warms up, then
+   runs --rounds rounds; in each, every engine runs one burst of about
+   --min-time s (at least 3 runs, the count fixed per engine from a first
+   untimed burst), in an order that rotates per round. Bursts of a fraction
+   of a second, alternating, put both engines in the same phase of a shared
+   host, whose speed drifts by 20-50% over seconds; a process per burst
+   could not alternate that fast. Before each burst it waits until other
+   processes use less than --idle of a core over 0.1 s (/proc/stat); a burst
+   during which others (everything but the engine's process) used more than
+   --noisy of a core is retried (up to --retries).
 4. Prints per model: median over rounds of the burst medians (min over all
    runs in brackets), litevit/ORT and litevit/PyTorch as the median of the
    per-round ratios, peak RSS of each engine process (wait4), and the
@@ -49,9 +55,9 @@ def parse_args():
     p.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=3, help="untimed runs per burst")
-    p.add_argument("--min-time", type=float, default=0.6, help="seconds of timed runs per burst (at least 10 runs)")
+    p.add_argument("--rounds", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs after loading")
+    p.add_argument("--min-time", type=float, default=0.2, help="seconds of timed runs per burst (at least 3 runs)")
     p.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     p.add_argument("--litevit", default=os.path.join(ROOT, "build", "cli", "litevit"))
     p.add_argument("--reference", action="store_true", help="litevit on reference kernels")
@@ -92,7 +98,7 @@ def busy_jiffies():
     return v[0] + v[1] + v[2] + v[5] + v[6]
 
 
-def busy_cores(window=0.25):
+def busy_cores(window=0.1):
     b0, t0 = busy_jiffies(), time.monotonic()
     time.sleep(window)
     return (busy_jiffies() - b0) / HZ / (time.monotonic() - t0)
@@ -144,15 +150,19 @@ def litevit_flags(args):
             [x for k in args.disable_kernel for x in ("--disable-kernel", k)])
 
 
-def bench_command(engine, exp, inp, args):
-    timing = ["--warmup", str(args.warmup), "--min-time", str(args.min_time), "--threads", str(args.threads)]
+def bench_command(engine, exp, inp, args, serve=False):
+    """The engine's runner: with serve, in --serve mode (bursts on request); else timing one burst."""
+    timing = ["--warmup", str(args.warmup), "--threads", str(args.threads)]
+    if not serve:
+        timing += ["--min-time", str(args.min_time)]
     if engine == "litevit":
         return [args.litevit, "bench", exp["model"], "--weights", exp["weights"], "--batch", str(args.batch),
-                "--json"] + timing + litevit_flags(args), None
+                "--json"] + (["--serve"] if serve else []) + timing + litevit_flags(args), None
     if engine == "ort":
-        return ["node", os.path.join(HERE, "ort_runner.js"), "--model", exp["onnx"], "--input", inp] + timing, None
-    return [TORCH_PYTHON, os.path.join(HERE, "torch_runner.py"), "--model", exp["model"], "--weights", exp["weights"],
-            "--input", inp] + timing, torch_env(args)
+        return (["node", os.path.join(HERE, "ort_runner.js"), "--model", exp["onnx"], "--input", inp] + timing +
+                (["--serve", "1"] if serve else []), None)
+    return ([TORCH_PYTHON, os.path.join(HERE, "torch_runner.py"), "--model", exp["model"], "--weights", exp["weights"],
+             "--input", inp] + timing + (["--serve"] if serve else []), torch_env(args))
 
 
 def check_outputs(exp, inp, args):
@@ -199,23 +209,125 @@ def make_input(shape, path):
         rng.gauss(0.0, 1.0) for _ in range(count)))})
 
 
-def burst(engine, exp, inp, args):
-    cmd, env = bench_command(engine, exp, inp, args)
+def process_jiffies(pid):
+    """CPU time (user + system, all threads) of process pid so far, in jiffies."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+class Engine:
+    """One engine's runner in --serve mode: loaded and warmed up once, then timing bursts on request."""
+
+    def __init__(self, engine, exp, inp, args):
+        cmd, env = bench_command(engine, exp, inp, args, serve=True)
+        self.name, self.err = engine, tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, env=env,
+                                     text=True, bufsize=1)
+        self.runs_per_burst = 3
+        self._reply()   # {"ready": true}: loaded and warmed up
+
+    def _reply(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self.err.seek(0)
+            lines = self.err.read().decode(errors="replace").strip().splitlines() or ["(no output)"]
+            raise RuntimeError(f"{self.name} runner exited with {self.proc.returncode}: {lines[-1]}")
+        return json.loads(line)
+
+    def burst(self, runs):
+        """Times `runs` runs; returns (latencies in ms, other processes' load in cores during the burst)."""
+        b0, p0, t0 = busy_jiffies(), process_jiffies(self.proc.pid), time.monotonic()
+        self.proc.stdin.write(f"{runs}\n")
+        self.proc.stdin.flush()
+        times = self._reply()["latencies_ms"]
+        wall = time.monotonic() - t0
+        own = process_jiffies(self.proc.pid) - p0
+        return times, max(0.0, (busy_jiffies() - b0 - own) / HZ) / wall
+
+    def calibrate(self, seconds):
+        """Runs per burst for about `seconds` of timed runs (at least 3), from one untimed burst of 3."""
+        times, _ = self.burst(3)
+        self.runs_per_burst = max(3, round(seconds / (statistics.median(times) / 1e3)))
+
+    def close(self):
+        """Ends the runner; returns (its final report, peak RSS in MiB from wait4)."""
+        self.proc.stdin.close()
+        report = self._reply()
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.proc.stdout.close()
+        self.err.close()
+        return report, usage.ru_maxrss / 1024.0
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def burst(engine, args):
     for attempt in range(args.retries + 1):
         waited, idle_load = wait_idle(args)
-        result, rss, others = run_child(cmd, env)
-        record = {"median_ms": result["median_ms"], "min_ms": result["min_ms"], "max_ms": result["max_ms"],
-                  "runs": result["runs"], "peak_rss_mb": rss, "others_cores": others, "waited_s": waited,
-                  "load_before": idle_load, "attempt": attempt, "noisy": others > args.noisy}
-        if engine == "litevit":   # its own report: process-wide too, same as wait4's
-            record["peak_rss_mb"] = result.get("peak_rss_mb", rss)
-        if engine == "pytorch":
-            record["blas"] = result.get("blas")
+        times, others = engine.burst(engine.runs_per_burst)
+        record = {"median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+                  "runs": len(times), "others_cores": others, "waited_s": waited, "load_before": idle_load,
+                  "attempt": attempt, "noisy": others > args.noisy}
         if not record["noisy"]:
             break
-        log(f"    {engine}: others used {others:.2f} cores during the burst, "
+        log(f"    {engine.name}: others used {others:.2f} cores during the burst, "
             + ("retrying" if attempt < args.retries else "keeping it, marked noisy"))
     return record
+
+
+def run_model(exp, inp, engines, args):
+    """Rounds of alternating bursts; returns (rounds, {engine: peak RSS MiB}, {engine: failure message})."""
+    running, failed, rss, extra = {}, {}, {}, {}
+    try:
+        for name in engines:   # one at a time: loading does not overlap another engine's warmup
+            try:
+                running[name] = Engine(name, exp, inp, args)
+                running[name].calibrate(args.min_time)
+            except (RuntimeError, OSError, ValueError, KeyError) as e:
+                failed[name] = str(e)
+                running.pop(name, None)
+        rounds = []
+        live = [e for e in engines if e in running]
+        for i in range(args.rounds):
+            order = live[i % len(live):] + live[:i % len(live)] if live else []
+            row = {"order": order}
+            for name in order:
+                if name in failed:
+                    continue
+                try:
+                    row[name] = burst(running[name], args)
+                except (RuntimeError, OSError, ValueError, KeyError) as e:
+                    failed[name] = str(e)
+                    continue
+                log(f"  round {i + 1}/{args.rounds} {name:<8} median {row[name]['median_ms']:.2f} ms "
+                    f"({row[name]['runs']} runs, others {row[name]['others_cores']:.2f} cores)")
+            rounds.append(row)
+        for name, engine in running.items():
+            if name in failed:
+                continue
+            try:
+                report, rss[name] = engine.close()
+            except (RuntimeError, OSError, ValueError) as e:
+                failed[name] = str(e)
+                continue
+            if name == "litevit":   # its own report: process-wide too, same as wait4's
+                rss[name] = report.get("peak_rss_mb", rss[name])
+            if name == "pytorch":
+                extra["blas"] = report.get("blas")
+    finally:
+        for engine in running.values():
+            engine.kill()
+    if "blas" in extra:   # print_table looks for it in the rounds
+        for row in rounds:
+            if "pytorch" in row:
+                row["pytorch"]["blas"] = extra["blas"]
+    return rounds, rss, failed
 
 
 def summarize(model_result, engines):
@@ -226,7 +338,7 @@ def summarize(model_result, engines):
         if bursts:
             s[e] = {"median_ms": statistics.median(b["median_ms"] for b in bursts),
                     "min_ms": min(b["min_ms"] for b in bursts),
-                    "peak_rss_mb": max(b["peak_rss_mb"] for b in bursts),
+                    "peak_rss_mb": model_result["peak_rss_mb"].get(e, float("nan")),
                     "noisy_bursts": sum(b["noisy"] for b in bursts)}
     for peer in ("ort", "pytorch"):
         ratios = [r["litevit"]["median_ms"] / r[peer]["median_ms"] for r in rounds if "litevit" in r and peer in r]
@@ -296,21 +408,8 @@ def main():
         check = {} if args.skip_check else check_outputs(exp, inp, args)
         log(f"{name}: " + ", ".join(f"{e} err {fmt_err(v)}" for e, v in check.items() if e != "pytorch"))
         engines = [e for e in args.engines if not isinstance(check.get(e), str)]
-        r = results[name] = {"export": exp, "check": check, "rounds": [], "failed": {}}
-        for i in range(args.rounds):
-            order = engines[i % len(engines):] + engines[:i % len(engines)] if engines else []
-            row = {"order": order}
-            for engine in order:
-                if engine in r["failed"]:
-                    continue
-                try:
-                    row[engine] = burst(engine, exp, inp, args)
-                except (RuntimeError, OSError, ValueError, KeyError) as e:
-                    r["failed"][engine] = str(e)
-                    continue
-                log(f"  round {i + 1}/{args.rounds} {engine:<8} median {row[engine]['median_ms']:.2f} ms "
-                    f"({row[engine]['runs']} runs, others {row[engine]['others_cores']:.2f} cores)")
-            r["rounds"].append(row)
+        rounds, rss, failed = run_model(exp, inp, engines, args)
+        r = results[name] = {"export": exp, "check": check, "rounds": rounds, "peak_rss_mb": rss, "failed": failed}
         r["summary"] = summarize(r, args.engines)
     print_table(results, args)
     if args.json:

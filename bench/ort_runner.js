@@ -11,6 +11,9 @@
 // first output of one run on the input, as `logits`, to a safetensors file.
 // --runs 0 --warmup 0 with --output: only the correctness run.
 // Timed runs: --runs R, or until --min-time seconds and at least --min-runs.
+// --serve 1 (compare.py): after the warmup print {"ready": true}, then per
+// line of stdin with a run count K, K timed runs and one line
+// {"latencies_ms": [...]}; at the end of stdin, the JSON object over all runs.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -19,9 +22,11 @@ const { createRequire } = require('module');
 const ort = createRequire(path.join(__dirname, 'node', 'package.json'))('onnxruntime-node');
 
 function parseArgs(argv) {
-  const args = { threads: 1, warmup: 3, runs: null, minTime: 1.0, minRuns: 10, model: null, input: null, output: null };
+  const args = { threads: 1, warmup: 3, runs: null, minTime: 1.0, minRuns: 10, model: null, input: null, output: null,
+                 serve: 0 };
   const names = { '--model': 'model', '--threads': 'threads', '--warmup': 'warmup', '--runs': 'runs',
-                  '--min-time': 'minTime', '--min-runs': 'minRuns', '--input': 'input', '--output': 'output' };
+                  '--min-time': 'minTime', '--min-runs': 'minRuns', '--input': 'input', '--output': 'output',
+                  '--serve': 'serve' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = names[argv[i]];
     if (!key || i + 1 >= argv.length) throw new Error(`ort_runner: bad argument '${argv[i]}' (options: ${Object.keys(names).join(' ')})`);
@@ -67,6 +72,22 @@ function randomNormal(count, seed) {   // Box-Muller on a small LCG: determinist
 
 const msSince = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
 
+// --serve: bursts of timed runs on request, one stdin line each (blank lines skipped).
+async function serve(timedRun, times) {
+  process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+  const lines = require('readline').createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let number = 0;
+  for await (const line of lines) {
+    ++number;
+    if (!line.trim()) continue;
+    const count = /^\s*\d+\s*$/.test(line) ? Number(line) : 0;
+    if (count < 1 || count > 1000000) throw new Error(`stdin line ${number} is '${line}', not a run count (1 to 1000000)`);
+    const first = times.length;
+    for (let i = 0; i < count; ++i) await timedRun();
+    process.stdout.write(JSON.stringify({ latencies_ms: times.slice(first) }) + '\n');
+  }
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   let t0 = process.hrtime.bigint();
@@ -92,12 +113,19 @@ async function main() {
 
   for (let i = 0; i < args.warmup; ++i) await session.run(feeds);
   const times = [];
-  const timedStart = process.hrtime.bigint();
-  while (args.runs !== null ? times.length < args.runs
-                            : times.length < args.minRuns || msSince(timedStart) < 1e3 * args.minTime) {
+  const timedRun = async () => {
     t0 = process.hrtime.bigint();
     await session.run(feeds);
     times.push(msSince(t0));
+  };
+  if (args.serve) {
+    await serve(timedRun, times);
+  } else {
+    const timedStart = process.hrtime.bigint();
+    while (args.runs !== null ? times.length < args.runs
+                              : times.length < args.minRuns || msSince(timedStart) < 1e3 * args.minTime) {
+      await timedRun();
+    }
   }
   if (args.output) {
     const outputs = await session.run(feeds);

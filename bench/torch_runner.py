@@ -14,6 +14,9 @@ Debian's torch runs nn.Linear on OpenBLAS, which has its own thread pool
 --output: also write `logits` of one run on the input to this safetensors file.
 --runs 0 --warmup 0 with --output: only the correctness run.
 Timed runs: --runs R, or until --min-time seconds and at least --min-runs.
+--serve (compare.py): after the warmup print {"ready": true}, then per line of
+stdin with a run count K, K timed runs and one line {"latencies_ms": [...]};
+at the end of stdin, the JSON object over all those runs.
 """
 import argparse
 import json
@@ -38,9 +41,31 @@ def parse_args():
     p.add_argument("--runs", type=int, help="timed runs (default: for --min-time, at least --min-runs)")
     p.add_argument("--min-time", type=float, default=1.0)
     p.add_argument("--min-runs", type=int, default=10)
+    p.add_argument("--serve", action="store_true", help="time bursts on request from stdin (see above)")
     p.add_argument("--input")
     p.add_argument("--output")
     return p.parse_args()
+
+
+def run_count(line, number):
+    try:
+        count = int(line)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 1000000:
+        sys.exit(f"torch_runner: stdin line {number} is {line.strip()!r}, not a run count (1 to 1000000)")
+    return count
+
+
+def serve(run, times):
+    """--serve: bursts of timed runs on request, one stdin line each (blank lines skipped)."""
+    print(json.dumps({"ready": True}), flush=True)
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        burst = [run() for _ in range(run_count(line, number))]
+        times.extend(burst)
+        print(json.dumps({"latencies_ms": burst}), flush=True)
 
 
 def main():
@@ -72,12 +97,18 @@ def main():
     with torch.inference_mode():
         for _ in range(args.warmup):
             model(x)
-        timed_start = time.perf_counter()
-        while (len(times) < args.runs if args.runs is not None else
-               len(times) < args.min_runs or time.perf_counter() - timed_start < args.min_time):
+        def timed_run():
             t0 = time.perf_counter()
             model(x)
-            times.append(1e3 * (time.perf_counter() - t0))
+            return 1e3 * (time.perf_counter() - t0)
+
+        timed_start = time.perf_counter()
+        if args.serve:
+            serve(timed_run, times)
+        else:
+            while (len(times) < args.runs if args.runs is not None else
+                   len(times) < args.min_runs or time.perf_counter() - timed_start < args.min_time):
+                times.append(timed_run())
         if args.output:
             logits = model(x).contiguous()
             safetensors_lite.write(args.output, {"logits": ("F32", list(logits.shape),

@@ -6,6 +6,13 @@
 // at least 10 runs, 3 with --all). Latency is wall time (steady_clock) per
 // run(); images/s = batch / median. Peak RSS is the process's high-water mark
 // (getrusage), so with --all it is not per model and not reported.
+// --serve (for bench/compare.py) times bursts on request instead: after the
+// warmup it prints one JSON line {"ready": ...}, then for each line of stdin
+// holding a run count K, K timed runs and one JSON line with their
+// latencies; at the end of stdin, the usual report over all those runs. A
+// process kept alive that way lets the harness alternate engines every
+// fraction of a second, so the host's slow and fast phases (seconds long on
+// a shared machine) fall on both engines alike.
 // Side-by-side comparisons with ONNX Runtime and PyTorch live in bench/.
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -13,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -32,7 +40,7 @@ struct BenchArgs {
   int runs = 0;          // 0: time-based (min_time and at least min_runs)
   int warmup = -1;       // -1: 3, or 1 with --all
   double min_time = -1;  // seconds; -1: 1.0, or 0.5 with --all
-  bool json = false, reference = false, all = false;
+  bool json = false, reference = false, all = false, serve = false;
   std::vector<std::string> disabled_passes, disabled_kernels;
 };
 
@@ -72,6 +80,35 @@ Tensor random_input(const std::vector<int64_t>& shape) {
   return input;
 }
 
+// --serve: a ready line, then per line of stdin (a run count K, 1..1e6;
+// blank lines are skipped) K timed runs and a line {"latencies_ms": [...]}.
+// Returns at the end of stdin. A line that is not a run count is an error
+// that names it.
+template <typename TimedRun>
+void serve_bursts(BenchResult& r, const TimedRun& timed_run) {
+  fmt::print("{}\n", nlohmann::json{{"ready", true}, {"load_ms", r.load_ms}, {"compile_ms", r.compile_ms}}.dump());
+  std::fflush(stdout);
+  std::string line;
+  for (int line_number = 1; std::getline(std::cin, line); ++line_number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    size_t used = 0;
+    long long count = 0;
+    try {
+      count = std::stoll(line, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || line.find_first_not_of(" \t\r", used) != std::string::npos || count < 1 || count > 1000000) {
+      throw Error(fmt::format("bench --serve: stdin line {} is '{}', not a run count (1 to 1000000)", line_number, line));
+    }
+    const size_t first = r.latencies_ms.size();
+    for (long long i = 0; i < count; ++i) timed_run();
+    const std::vector<double> burst(r.latencies_ms.begin() + static_cast<std::ptrdiff_t>(first), r.latencies_ms.end());
+    fmt::print("{}\n", nlohmann::json{{"latencies_ms", burst}}.dump());
+    std::fflush(stdout);
+  }
+}
+
 BenchResult bench_one(const std::string& model_spec, const BenchArgs& args, int warmup, double min_time,
                       int min_runs) {
   BenchResult r;
@@ -100,19 +137,27 @@ BenchResult bench_one(const std::string& model_spec, const BenchArgs& args, int 
 
   const Tensor input = random_input(r.input_shape);
   for (int i = 0; i < warmup; ++i) model.run(input);
-  const auto timed_start = Clock::now();
-  while (args.runs > 0 ? static_cast<int>(r.latencies_ms.size()) < args.runs
-                       : static_cast<int>(r.latencies_ms.size()) < min_runs || ms_since(timed_start) < 1e3 * min_time) {
+  const auto timed_run = [&] {
     const auto run_start = Clock::now();
     model.run(input);
     r.latencies_ms.push_back(ms_since(run_start));
+  };
+  if (args.serve) {
+    serve_bursts(r, timed_run);
+    return r;
+  }
+  const auto timed_start = Clock::now();
+  while (args.runs > 0 ? static_cast<int>(r.latencies_ms.size()) < args.runs
+                       : static_cast<int>(r.latencies_ms.size()) < min_runs || ms_since(timed_start) < 1e3 * min_time) {
+    timed_run();
   }
   return r;
 }
 
+// The report; the latency fields (median_ms ... images_per_s) only when
+// there were timed runs (--serve with no bursts has none).
 nlohmann::json to_json(const BenchResult& r, const BenchArgs& args, int warmup) {
-  const double med = median(r.latencies_ms);
-  return {
+  nlohmann::json j = {
       {"model", r.model},
       {"family", r.family},
       {"input_shape", r.input_shape},
@@ -124,12 +169,6 @@ nlohmann::json to_json(const BenchResult& r, const BenchArgs& args, int warmup) 
       {"weights", args.weights.empty() ? "random" : args.weights},
       {"warmup", warmup},
       {"runs", r.latencies_ms.size()},
-      {"median_ms", med},
-      {"min_ms", *std::min_element(r.latencies_ms.begin(), r.latencies_ms.end())},
-      {"max_ms", *std::max_element(r.latencies_ms.begin(), r.latencies_ms.end())},
-      {"mean_ms", std::accumulate(r.latencies_ms.begin(), r.latencies_ms.end(), 0.0) /
-                      static_cast<double>(r.latencies_ms.size())},
-      {"images_per_s", med > 0 ? static_cast<double>(r.input_shape[0]) / (med / 1e3) : 0.0},
       {"load_ms", r.load_ms},
       {"compile_ms", r.compile_ms},
       {"params", r.params},
@@ -137,6 +176,16 @@ nlohmann::json to_json(const BenchResult& r, const BenchArgs& args, int warmup) 
       {"gmacs", static_cast<double>(r.macs) / 1e9},
       {"nodes", r.nodes},
   };
+  if (!r.latencies_ms.empty()) {
+    const double med = median(r.latencies_ms);
+    j["median_ms"] = med;
+    j["min_ms"] = *std::min_element(r.latencies_ms.begin(), r.latencies_ms.end());
+    j["max_ms"] = *std::max_element(r.latencies_ms.begin(), r.latencies_ms.end());
+    j["mean_ms"] = std::accumulate(r.latencies_ms.begin(), r.latencies_ms.end(), 0.0) /
+                   static_cast<double>(r.latencies_ms.size());
+    j["images_per_s"] = med > 0 ? static_cast<double>(r.input_shape[0]) / (med / 1e3) : 0.0;
+  }
+  return j;
 }
 
 void print_one(const nlohmann::json& j) {
@@ -161,7 +210,7 @@ void bench_single(const BenchArgs& args) {
   const BenchResult r = bench_one(args.model, args, warmup, args.min_time >= 0 ? args.min_time : 1.0, 10);
   nlohmann::json j = to_json(r, args, warmup);
   j["peak_rss_mb"] = peak_rss_mb();
-  if (args.json) fmt::print("{}\n", j.dump());
+  if (args.json || args.serve) fmt::print("{}\n", j.dump());
   else print_one(j);
 }
 
@@ -235,13 +284,17 @@ Command add_bench_command(CLI::App& app) {
       ->excludes(batch)->excludes(all);
   cmd->add_option("--threads", args->threads, "Threads per run (default: LITEVIT_NUM_THREADS or physical cores)")
       ->check(CLI::Range(1, 4096));
-  cmd->add_option("--runs", args->runs, "Timed runs (default: for --min-time, at least 10; 3 with --all)")
+  auto* runs = cmd->add_option("--runs", args->runs, "Timed runs (default: for --min-time, at least 10; 3 with --all)")
       ->check(CLI::Range(1, 100000000));
-  cmd->add_option("--min-time", args->min_time, "Seconds of timed runs when --runs is not given (default 1, 0.5 with --all)")
+  auto* min_time = cmd->add_option("--min-time", args->min_time, "Seconds of timed runs when --runs is not given (default 1, 0.5 with --all)")
       ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--warmup", args->warmup, "Untimed runs before timing (default 3, 1 with --all)")
       ->check(CLI::Range(0, 100000000));
   cmd->add_flag("--json", args->json, "Print one JSON object instead of text");
+  cmd->add_flag("--serve", args->serve,
+                "After the warmup, time bursts on request (bench/compare.py): per line of stdin with a run count, "
+                "that many runs and a JSON line of their latencies; at the end of stdin, the JSON report")
+      ->excludes(all)->excludes(runs)->excludes(min_time);
   cmd->add_flag("--reference", args->reference, "Run every op on its reference kernel");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
   cmd->add_option("--disable-kernel", args->disabled_kernels, "Use the next kernel instead of this fast kernel (repeatable; names: litevit info --system)");

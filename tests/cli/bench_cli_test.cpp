@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "cli_util.h"
 
@@ -79,6 +82,72 @@ TEST(BenchCli, HumanReadableBlock) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* needle : {"model:", "params:", "GMACs:", "load:", "compile:", "latency:", "images/s", "peak RSS:"}) {
     EXPECT_NE(r.out.find(needle), std::string::npos) << needle << " in\n" << r.out;
+  }
+}
+
+// Lines of stdout, each parsed as JSON.
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  size_t begin = 0;
+  for (size_t end; (end = out.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    EXPECT_NO_THROW(lines.push_back(nlohmann::json::parse(out.substr(begin, end - begin)))) << out;
+  }
+  EXPECT_EQ(begin, out.size()) << "last line not ended: " << out;
+  return lines;
+}
+
+// Runs `litevit bench ARGS` with `stdin_text` on its standard input.
+Result bench_with_stdin(const std::string& args, const std::string& stdin_text) {
+  const std::string path = (litevit::testing_util::cli_temp_dir() / "stdin.txt").string();
+  {
+    std::ofstream f(path);
+    f << stdin_text;
+  }
+  return litevit_cli("bench " + args + " <" + path);
+}
+
+TEST(BenchCli, ServeTimesBurstsOnRequest) {
+  const Result r = bench_with_stdin(std::string(kTinyVit) + " --serve --warmup 0", "2\n\n3\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r.out;   // ready, two bursts, the report
+  EXPECT_EQ(lines[0]["ready"], true);
+  EXPECT_GT(lines[0]["compile_ms"].get<double>(), 0.0);
+  ASSERT_EQ(lines[1]["latencies_ms"].size(), 2u);
+  ASSERT_EQ(lines[2]["latencies_ms"].size(), 3u);
+  double min_ms = 1e30;
+  for (int i : {1, 2}) {
+    for (const auto& ms : lines[static_cast<size_t>(i)]["latencies_ms"]) {
+      EXPECT_GT(ms.get<double>(), 0.0);
+      min_ms = std::min(min_ms, ms.get<double>());
+    }
+  }
+  const nlohmann::json& report = lines[3];
+  EXPECT_EQ(report["runs"], 5);   // over all bursts
+  EXPECT_EQ(report["min_ms"].get<double>(), min_ms);
+  EXPECT_GT(report["peak_rss_mb"].get<double>(), 0.0);
+}
+
+TEST(BenchCli, ServeWithoutBurstsReportsNoLatency) {
+  const Result r = bench_with_stdin(std::string(kTinyVit) + " --serve --warmup 0", "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[1]["runs"], 0);
+  EXPECT_FALSE(lines[1].contains("median_ms")) << r.out;
+}
+
+TEST(BenchCli, ServeRejectsALineThatIsNotARunCount) {
+  for (const char* bad : {"x", "0", "2 3", "-1", "1e3"}) {
+    const Result r = bench_with_stdin(std::string(kTinyVit) + " --serve --warmup 0", std::string("1\n") + bad + "\n");
+    expect_one_line_error(r, std::string("stdin line 2 is '") + bad + "', not a run count");
+    EXPECT_EQ(json_lines(r.out).size(), 2u) << r.out;   // the ready line and the first burst came out
+  }
+  // --serve times on request, so a run count or time of its own is a usage error.
+  for (const char* args : {" --serve --runs 2", " --serve --min-time 1", " --serve --all"}) {
+    const Result r = litevit_cli(std::string("bench ") + kTinyVit + args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.exit_code, 1) << args;
   }
 }
 
