@@ -78,10 +78,22 @@ void mv2_nhwc(Builder& b, int64_t c, int64_t hw, int64_t mid, int64_t out, int64
 std::vector<Case> cases() {
   std::vector<Case> list;
   // DeiT-tiny: 197 tokens, width 192, MLP 768, 3 heads of 64.
-  for (auto [k, n] : {std::pair<int64_t, int64_t>{192, 576}, {192, 768}, {768, 192}}) {
-    list.push_back({"linear/197x" + std::to_string(k) + "x" + std::to_string(n), [k, n](Builder& b) {
-                      b.output("out", b.linear("fc", b.input("input", {1, 197, k}), n));
-                    }});
+  // On the kernel the registry picks, and (linear_onednn/*) with linear_hwy disabled.
+  const auto linear = [&list](int64_t rows, int64_t k, int64_t n) {
+    const std::string shape = std::to_string(rows) + "x" + std::to_string(k) + "x" + std::to_string(n);
+    const auto build = [rows, k, n](Builder& b) { b.output("out", b.linear("fc", b.input("input", {1, rows, k}), n)); };
+    list.push_back({"linear/" + shape, build});
+    list.push_back({"linear_onednn/" + shape, build, false, {}, {"linear_hwy"}});
+  };
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{192, 576}, {192, 768}, {768, 192}}) linear(197, k, n);
+  // MobileViT's transformers, xxs / xs / s, stages 2-4: rows = 4 patch pixels x
+  // tokens, width d: qkv d -> 3d, proj d -> d, fc1 d -> 2d, fc2 2d -> d.
+  for (auto [rows, d] : {std::pair<int64_t, int64_t>{1024, 64}, {256, 80}, {64, 96}, {1024, 96}, {256, 120},
+                         {64, 144}, {1024, 144}, {256, 192}, {64, 240}}) {
+    linear(rows, d, 3 * d);
+    linear(rows, d, d);
+    linear(rows, d, 2 * d);
+    linear(rows, 2 * d, d);
   }
   list.push_back({"matmul_qkT/3x197x64x197", [](Builder& b) {   // q k^T, as timm writes it (transpose folded)
                     ValueId q = b.input("q", {3, 197, 64}), key = b.input("k", {3, 197, 64});

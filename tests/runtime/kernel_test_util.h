@@ -8,6 +8,7 @@
 #include <cmath>
 #include <thread>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,9 @@ inline void bind_random_parameters(graph::Graph& g, uint32_t seed) {
   runtime::bind_weight_map(g, weights);
 }
 
-inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed = 1, int threads = 1) {
+// The fast plan (on `threads`, without `disabled_kernels`) against the reference plan.
+inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed = 1, int threads = 1,
+                                                 const std::set<std::string>& disabled_kernels = {}) {
   bind_random_parameters(g, seed + 1000);
   std::vector<Tensor> inputs;
   for (graph::ValueId id : g.inputs()) {
@@ -58,7 +61,7 @@ inline FastVsReference compare_fast_to_reference(graph::Graph g, uint32_t seed =
   std::vector<const Tensor*> ptrs;
   for (const Tensor& t : inputs) ptrs.push_back(&t);
   const runtime::Plan reference(g, {.reference_kernels = true, .threads = 1});
-  const runtime::Plan fast(g, {.reference_kernels = false, .threads = threads});
+  const runtime::Plan fast(g, {.reference_kernels = false, .threads = threads, .disabled_kernels = disabled_kernels});
   const auto want = reference.run(ptrs);
   const auto got = fast.run(ptrs);
   FastVsReference result{0.0, fast.kernel_names()};

@@ -1,6 +1,7 @@
 // linear_onednn vs the reference linear: inputs of rank 2, 3 and 4, odd
 // feature counts, with and without bias, every epilogue activation, with a
-// residual.
+// residual. The kernel is made directly: a plan gives the small linears to
+// linear_hwy (TakesWhatLinearHwyDoesNotPay).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -15,7 +16,9 @@
 
 namespace {
 
+using litevit::runtime::onednn::kLinearOnednn;
 using litevit::testing_util::expect_fast_matches;
+using litevit::testing_util::expect_kernel_matches_reference;
 
 using namespace litevit::graph;
 using litevit::testing_util::compare_fast_to_reference;
@@ -72,14 +75,36 @@ TEST(linear_onednn, MatchesReference) {
   uint32_t seed = 1;
   for (const LinearCase& c : kCases) {
     SCOPED_TRACE(describe(c));
-    expect_fast_matches(linear_graph(c), {"linear_onednn"}, 1, seed++);
+    expect_kernel_matches_reference(kLinearOnednn, linear_graph(c), {1}, seed++);
   }
 }
 
 TEST(linear_onednn, TwoThreads) {
   for (const LinearCase& c : {kCases[4], kCases[9]}) {
     SCOPED_TRACE(describe(c));
-    expect_fast_matches(linear_graph(c), {"linear_onednn"}, 2, 7);
+    expect_kernel_matches_reference(kLinearOnednn, linear_graph(c), {2}, 7);
+  }
+}
+
+// Which of the two GEMMs a plan picks: linear_hwy up to 192 features out and
+// 288 in (hwy/linear.cpp, linear_pays), oneDNN's above; with linear_hwy
+// disabled, oneDNN's everywhere. The outputs agree.
+TEST(linear_onednn, TakesWhatLinearHwyDoesNotPay) {
+  struct Choice {
+    LinearCase c;
+    const char* kernel;
+  };
+  for (const Choice& choice : std::vector<Choice>{{{{1, 64, 160}, 80, true, kNone, true}, "linear_hwy"},
+                                                  {{{4, 16, 96}, 192, true, kSilu, false}, "linear_hwy"},
+                                                  {{{4, 16, 288}, 192, true, kNone, false}, "linear_hwy"},
+                                                  {{{4, 16, 96}, 193, true, kNone, false}, "linear_onednn"},
+                                                  {{{1, 197, 192}, 576, true, kNone, false}, "linear_onednn"},
+                                                  {{{1, 197, 768}, 192, true, kNone, true}, "linear_onednn"}}) {
+    SCOPED_TRACE(describe(choice.c));
+    expect_fast_matches(linear_graph(choice.c), {choice.kernel}, 2, 3);
+    const auto disabled = compare_fast_to_reference(linear_graph(choice.c), 3, 2, {"linear_hwy"});
+    EXPECT_EQ(disabled.fast_kernels, std::vector<std::string>{"linear_onednn"});
+    EXPECT_LE(disabled.max_rel_err, litevit::testing_util::kFastKernelTolerance);
   }
 }
 
@@ -124,7 +149,7 @@ TEST(linear_onednn, PlanReleasesOnlyPackedWeights) {
   };
   Graph g = linear_graph({{1, 5, 8}, 8, true, kNone, false});
   litevit::testing_util::bind_random_parameters(g, 3);
-  const litevit::runtime::Plan fast(g, {.reference_kernels = false, .threads = 1});
+  const litevit::runtime::Plan fast(g, {.reference_kernels = false, .threads = 1, .disabled_kernels = {"linear_hwy"}});
   EXPECT_FALSE(weight_data(fast, "fc.weight"));
   EXPECT_TRUE(weight_data(fast, "fc.bias"));   // read at run time
   const litevit::runtime::Plan reference(g, {.reference_kernels = true, .threads = 1});
@@ -141,7 +166,8 @@ TEST(linear_onednn, PlanReleasesOnlyPackedWeights) {
   shared.add_node(std::move(node));
   b.output("y", b.add(y, w));
   litevit::testing_util::bind_random_parameters(shared, 4);
-  const litevit::runtime::Plan both(shared, {.reference_kernels = false, .threads = 1});
+  const litevit::runtime::Plan both(shared, {.reference_kernels = false, .threads = 1,
+                                             .disabled_kernels = {"linear_hwy"}});
   EXPECT_TRUE(weight_data(both, "fc.weight"));
   const litevit::Tensor x{{8, 8}, litevit::testing_util::random_values(64, 5)};
   const auto got = both.run({&x});
@@ -152,7 +178,7 @@ TEST(linear_onednn, PlanReleasesOnlyPackedWeights) {
 // One plan run from two threads at once (plans of 1 and 2 OpenMP threads):
 // the same bits as alone.
 TEST(linear_onednn, ConcurrentRunsOfOnePlan) {
-  litevit::testing_util::expect_concurrent_runs_identical(linear_graph(kCases[9]), "linear_onednn");
+  litevit::testing_util::expect_concurrent_runs_identical(linear_graph(kCases[7]), "linear_onednn");
 }
 
 // DeiT-tiny and MobileViT-xxs linear shapes: oneDNN must not fall back to "ref".
@@ -170,7 +196,7 @@ TEST(linear_onednn, ModelShapesUseOptimisedKernels) {
   for (const LinearCase& c : shapes) {
     Graph g = linear_graph(c);
     litevit::testing_util::bind_random_parameters(g, 5);
-    const auto kernel = litevit::runtime::make_kernel({.graph = g, .threads = 1}, g.node(0), false);
+    const auto kernel = kLinearOnednn.create({.graph = g, .threads = 1}, g.node(0));
     const std::string impl = litevit::runtime::onednn::implementation_of(*kernel);
     std::cout << describe(c) << ": " << impl << "\n";
     EXPECT_FALSE(impl.empty()) << describe(c);

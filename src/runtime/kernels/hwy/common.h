@@ -79,6 +79,7 @@ extern const FastKernel kSoftmax;       // softmax.cpp
 extern const FastKernel kAttention;     // attention_op.cpp (on attention.cpp)
 extern const FastKernel kInvertedResidual;   // inverted_residual.cpp
 extern const FastKernel kConv2d;        // conv2d.cpp
+extern const FastKernel kLinear;        // linear.cpp
 extern const FastKernel kGelu;          // activations.cpp
 extern const FastKernel kSilu;
 extern const FastKernel kRelu;

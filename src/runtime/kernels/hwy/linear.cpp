@@ -1,0 +1,190 @@
+// linear_hwy: y = act(x W^T + b) + residual over the last axis, on our own
+// register-blocked GEMM (gemm-inl.h), for the small linears of MobileViT's
+// transformers where oneDNN's gemm:jit (AVX2) spends much of each call on
+// its own packing and thread split: with at most 192 features out and 288
+// in, 10-35% less time on 2 threads (numbers in linear_pays).
+//
+// W [N, K] is packed once into panels of 2 vectors of output columns
+// (panels.h), each [K][2 vectors]. x is read in place: a block of R <= 6
+// rows is R streams of K contiguous floats (PanelMulAdd's a_stride = K).
+// Threads split the rows into contiguous pieces of whole chunks; per chunk
+// (at most kLinearChunkRows rows), panels outer and row blocks inner: a
+// panel (K x 2 vectors, 10 KB at K = 160 on AVX2) stays in L1 while the
+// chunk's rows (L1/L2) go past it, and the epilogue runs over the chunk's
+// output while it is still in L2.
+#include <algorithm>
+#include <cstdint>
+
+#include <hwy/aligned_allocator.h>
+
+#include "runtime/kernels/hwy/common.h"
+#include "runtime/kernels/hwy/hwy_kernels.h"
+#include "runtime/kernels/hwy/panels.h"
+
+// Once, not per target (foreach_target.h includes this file again for each).
+#ifndef LITEVIT_HWY_LINEAR_ONCE_
+#define LITEVIT_HWY_LINEAR_ONCE_
+namespace litevit::simd {
+
+// x [rows, in], y [rows, out]; weights [ceil(out / P)][in][P], zero past out; bias [ceil(out / P) * P].
+struct LinearShape {
+  int64_t rows, in, out;
+  graph::Epilogue epilogue;
+};
+
+// Rows [row_begin, row_end) of y in chunks of at most chunk_rows, epilogue included.
+using LinearRowsFn = void (*)(const LinearShape& shape, const float* weights, const float* bias, const float* x,
+                              const float* residual, float* y, int64_t row_begin, int64_t row_end,
+                              int64_t chunk_rows);
+
+// What the chosen target packs for (panel width P = 2 vectors) and runs.
+struct LinearTarget {
+  int64_t panel_width;
+  LinearRowsFn rows;
+};
+
+constexpr int kLinearBlockRows = 6;           // rows per microkernel block: 12 accumulators
+constexpr int64_t kLinearMaxChunkRows = 48;   // rows per chunk at most: 8 blocks
+
+}  // namespace litevit::simd
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/hwy/linear.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/gemm-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// y[r, col .. col + cols) = bias + x[r, :] panel for the R rows at x (K apart).
+template <int R, class D>
+HWY_INLINE void LinearBlock(D d, const float* HWY_RESTRICT x, size_t in, const float* HWY_RESTRICT panel,
+                            hn::VFromD<D> bias0, hn::VFromD<D> bias1, float* HWY_RESTRICT y, size_t out,
+                            size_t cols) {
+  using V = hn::VFromD<D>;
+  V acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+  }
+  PanelMulAdd<R>(d, x, in, panel, in, acc0, acc1);
+  StoreRows<R>(d, acc0, acc1, y, out, cols);
+}
+
+void LinearRows(const LinearShape& s, const float* weights, const float* bias, const float* x,
+                const float* residual, float* y, int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const auto in = static_cast<size_t>(s.in), out = static_cast<size_t>(s.out);
+  for (int64_t chunk = row_begin; chunk < row_end; chunk += chunk_rows) {
+    const auto rows = static_cast<size_t>(std::min(chunk_rows, row_end - chunk));
+    // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
+    const size_t blocks = (rows + kLinearBlockRows - 1) / kLinearBlockRows;
+    for (size_t col = 0; col < out; col += width) {
+      const float* panel = weights + col * in;
+      const size_t cols = std::min(width, out - col);
+      const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
+      size_t r = static_cast<size_t>(chunk);
+      for (size_t b = 0; b < blocks; ++b) {
+        const size_t block_rows = rows / blocks + (b < rows % blocks ? 1 : 0);
+        WithBlockRows(block_rows, [&]<int R>() {
+          LinearBlock<R>(d, x + r * in, in, panel, bias0, bias1, y + r * out + col, out, cols);
+        });
+        r += block_rows;
+      }
+    }
+    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, chunk * s.out, static_cast<int64_t>(rows) * s.out);
+  }
+}
+
+LinearTarget ChosenLinearTarget() {
+  const hn::ScalableTag<float> d;
+  return {static_cast<int64_t>(2 * hn::Lanes(d)), &LinearRows};
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace litevit::simd {
+namespace {
+HWY_EXPORT(ChosenLinearTarget);
+LinearTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenLinearTarget)(); }
+}  // namespace
+}  // namespace litevit::simd
+
+namespace litevit::runtime::hwy {
+namespace {
+
+// Where this kernel beats oneDNN's gemm:jit: at most 192 output and 288
+// input features. kernel_bench linear/* vs linear_onednn/* (2 threads, best
+// of 2 passes, EPYC Zen 3 AVX2, us; rows x in x out):
+//   won:  64x96x96 13 vs 20, 256x80x80 33 vs 42, 256x160x80 60 vs 76,
+//         64x192x96 23 vs 28, 1024x64x64 77 vs 96, 1024x192x96 294 vs 328,
+//         64x144x144 26 vs 33, 1024x144x144 342 vs 388, 64x288x144 48 vs 55;
+//   level: 1024x64x192 228 vs 237, 256x80x160 69 vs 70, 256x192x192 167 vs 160;
+//   lost: wider or deeper weights, which no longer stay in L1/L2 while every
+//         chunk of rows goes past them: 256x120x240 149 vs 134, 64x240x720
+//         226 vs 212, DeiT-tiny's 197x192x576 420 vs 375, 197x768x192 465 vs 437.
+bool linear_pays(int64_t in, int64_t out) { return out <= 192 && in <= 288; }
+
+bool supports_linear(const graph::Graph& g, const graph::Node& node) {
+  if (!std::holds_alternative<graph::LinearAttrs>(node.attrs) || node.inputs.size() < 2) return false;
+  if (!is_bound_constant(g, node.inputs[1]) || g.value(node.inputs[1]).shape.size() != 2) return false;
+  if (graph::has_bias(node) && !is_bound_constant(g, node.inputs[2])) return false;
+  const graph::Shape& w = g.value(node.inputs[1]).shape;   // [out, in]
+  const int64_t rows = graph::shape_numel(g.value(node.output).shape) / std::max<int64_t>(1, w[0]);
+  return w[0] > 0 && w[1] > 0 && rows > 0 && linear_pays(w[1], w[0]);
+}
+
+class LinearKernel final : public Kernel {
+ public:
+  LinearKernel(const graph::Graph& g, const graph::Node& node) : target_(simd::chosen_target()) {
+    const graph::Shape& ws = g.value(node.inputs[1]).shape;   // [out, in]
+    shape_ = {.rows = graph::shape_numel(g.value(node.output).shape) / ws[0], .in = ws[1], .out = ws[0],
+              .epilogue = std::get<graph::LinearAttrs>(node.attrs).epilogue};
+    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out, width);
+    weights_ = pack_panels(g.value(node.inputs[1]).data->data(), shape_.out, shape_.in, out_pad, width);
+    bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, shape_.out, out_pad);
+  }
+
+  const char* name() const override { return "linear_hwy"; }
+  bool packed_input(size_t index) const override { return index == 1 || index == 2; }
+
+  void run(const KernelContext& c) const override {
+    const float* residual = shape_.epilogue.residual ? c.inputs.back().data : nullptr;
+    // Chunks of about equal size, as many as a multiple of the threads, so
+    // that parallel_for's contiguous pieces get about the same rows (197
+    // rows on 2 threads: 6 chunks of 33 or 32, not 5 of 40 split 2 + 3).
+    int64_t chunks = (shape_.rows + simd::kLinearMaxChunkRows - 1) / simd::kLinearMaxChunkRows;
+    if (c.threads > 1) chunks = std::min(shape_.rows, round_up(chunks, c.threads));
+    const int64_t chunk_rows = (shape_.rows + chunks - 1) / chunks;
+    chunks = (shape_.rows + chunk_rows - 1) / chunk_rows;
+    // Work per chunk in multiply-adds over 8 (a vector FMA on AVX2), as attention.cpp.
+    const int64_t work = chunk_rows * shape_.in * shape_.out / 8;
+    parallel_for(c.threads, chunks, work, [&](int64_t begin, int64_t end) {
+      target_.rows(shape_, weights_.get(), bias_.get(), c.in(0), residual, c.output, begin * chunk_rows,
+                   std::min(shape_.rows, end * chunk_rows), chunk_rows);
+    });
+  }
+
+ private:
+  simd::LinearTarget target_;   // the target the weights were packed for
+  simd::LinearShape shape_;
+  ::hwy::AlignedFreeUniquePtr<float[]> weights_, bias_;
+};
+
+std::unique_ptr<Kernel> create_linear(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<LinearKernel>(context.graph, node);
+}
+
+}  // namespace
+
+const FastKernel kLinear{"linear_hwy", graph::OpKind::kLinear, supports_linear, create_linear};
+
+}  // namespace litevit::runtime::hwy
+#endif  // HWY_ONCE
