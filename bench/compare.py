@@ -11,8 +11,8 @@
 3. Starts one process per engine (`litevit bench --serve`, ort_runner.js and
    torch_runner.py with --serve), each loads the model and warms up, then
    runs --rounds rounds; in each, every engine runs one burst of about
-   --min-time s (at least 3 runs, the count fixed per engine from a first
-   untimed burst), in an order that rotates per round. Bursts of a fraction
+   --min-time s (at least 3 runs, the count fixed per engine after ~1 s of
+   untimed runs), in an order that rotates per round. Bursts of a fraction
    of a second, alternating, put both engines in the same phase of a shared
    host, whose speed drifts by 20-50% over seconds; a process per burst
    could not alternate that fast. Before each burst it waits until other
@@ -246,8 +246,12 @@ class Engine:
         own = process_jiffies(self.proc.pid) - p0
         return times, max(0.0, (busy_jiffies() - b0 - own) / HZ) / wall
 
-    def calibrate(self, seconds):
-        """Runs per burst for about `seconds` of timed runs (at least 3), from one untimed burst of 3."""
+    def calibrate(self, seconds, warm_seconds=1.0):
+        """Untimed: a burst of 3 runs, then about `warm_seconds` of runs (the first runs of a fresh
+        process are up to 5x slower on a shared host, for ~0.5 s); then sets the runs per burst for
+        about `seconds` of timed runs (at least 3)."""
+        times, _ = self.burst(3)
+        self.burst(max(3, round(warm_seconds / (statistics.median(times) / 1e3))))
         times, _ = self.burst(3)
         self.runs_per_burst = max(3, round(seconds / (statistics.median(times) / 1e3)))
 
