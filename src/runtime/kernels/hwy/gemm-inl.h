@@ -1,5 +1,5 @@
 // The multiply-add step of a register-blocked GEMM, shared by the kernels
-// that run small GEMMs of their own (inverted_residual.cpp, conv2d.cpp):
+// that run small GEMMs of their own (inverted_residual.cpp, conv2d.cpp, linear.cpp):
 // R rows of a times one packed panel of 2 vectors of columns. Included once
 // per SIMD target, hence the toggle guard instead of #pragma once.
 #if defined(LITEVIT_HWY_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)

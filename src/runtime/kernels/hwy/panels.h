@@ -1,5 +1,5 @@
 // Weights packed for the GEMM step of gemm-inl.h (PanelMulAdd), at kernel
-// creation: shared by inverted_residual.cpp and conv2d.cpp.
+// creation: shared by inverted_residual.cpp, conv2d.cpp and linear.cpp.
 #pragma once
 
 #include <hwy/aligned_allocator.h>
