@@ -62,8 +62,6 @@ struct DenseConvTarget {
 
 struct DenseConvScratch;   // thread_scratch's owner tag: the ring of padded input rows
 
-constexpr int kConvBlockPixels = 6;   // output pixels per microkernel block: 12 accumulators
-
 }  // namespace litevit::simd
 #endif
 
@@ -107,27 +105,21 @@ HWY_INLINE void ConvBlock(D d, const float* const* rows, const DenseConvShape& s
 }
 
 // One output row: every panel, the row's pixels in blocks of 4-6 (wo split
-// evenly, so a 32-pixel row is 6+6+5+5+5+5, not 6+6+6+6+6+2).
+// evenly by ForEvenBlocks, so a 32-pixel row is 6+6+5+5+5+5, not 6+6+6+6+6+2).
 template <class D>
 HWY_INLINE void ConvRow(D d, const float* const* rows, const DenseConvShape& s, const float* weights,
                         const float* bias, float* out) {
   const size_t lanes = hn::Lanes(d), width = 2 * lanes;
   const auto wo = static_cast<size_t>(s.out_width), out_ch = static_cast<size_t>(s.out_ch);
   const size_t panel_floats = static_cast<size_t>(s.kernel_h * s.kernel_w * s.in_ch) * width;
-  const size_t blocks = (wo + kConvBlockPixels - 1) / kConvBlockPixels;
   const size_t stride = static_cast<size_t>(s.stride_w);
   for (size_t col = 0; col < out_ch; col += width) {
     const float* panel = weights + col / width * panel_floats;
     const size_t cols = std::min(width, out_ch - col);
     const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
-    size_t j = 0;
-    for (size_t b = 0; b < blocks; ++b) {
-      const size_t pixels = wo / blocks + (b < wo % blocks ? 1 : 0);
-      WithBlockRows(pixels, [&]<int R>() {
-        ConvBlock<R>(d, rows, s, j * stride, panel, bias0, bias1, out + j * out_ch + col, cols);
-      });
-      j += pixels;
-    }
+    ForEvenBlocks(wo, [&]<int R>(size_t j) {
+      ConvBlock<R>(d, rows, s, j * stride, panel, bias0, bias1, out + j * out_ch + col, cols);
+    });
   }
 }
 

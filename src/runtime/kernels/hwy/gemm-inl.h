@@ -64,6 +64,23 @@ HWY_INLINE void WithBlockRows(size_t rows, const Block& block) {
   }
 }
 
+// Rows per block at most: 6 x 2 accumulators + 3 of the 16 AVX2 registers.
+constexpr size_t kMaxBlockRows = 6;
+
+// [0, count) as blocks of 1 .. kMaxBlockRows rows, split evenly (33 rows:
+// 6+6+6+5+5+5, not 6+6+6+6+6+3): block.template operator()<R>(first) per
+// block, R its row count as a compile-time constant.
+template <class Block>
+HWY_INLINE void ForEvenBlocks(size_t count, const Block& block) {
+  const size_t blocks = (count + kMaxBlockRows - 1) / kMaxBlockRows;
+  size_t first = 0;
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t rows = count / blocks + (b < count % blocks ? 1 : 0);
+    WithBlockRows(rows, [&]<int R>() { block.template operator()<R>(first); });
+    first += rows;
+  }
+}
+
 }  // namespace litevit::simd::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

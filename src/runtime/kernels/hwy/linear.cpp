@@ -46,8 +46,7 @@ struct LinearTarget {
   LinearRowsFn rows;
 };
 
-constexpr int kLinearBlockRows = 6;           // rows per microkernel block: 12 accumulators
-constexpr int64_t kLinearMaxChunkRows = 48;   // rows per chunk at most: 8 blocks
+constexpr int64_t kLinearMaxChunkRows = 48;   // rows per chunk at most: 8 blocks of 6 (gemm-inl.h)
 
 }  // namespace litevit::simd
 #endif
@@ -85,20 +84,15 @@ void LinearRows(const LinearShape& s, const float* weights, const float* bias, c
   const auto in = static_cast<size_t>(s.in), out = static_cast<size_t>(s.out);
   for (int64_t chunk = row_begin; chunk < row_end; chunk += chunk_rows) {
     const auto rows = static_cast<size_t>(std::min(chunk_rows, row_end - chunk));
-    // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
-    const size_t blocks = (rows + kLinearBlockRows - 1) / kLinearBlockRows;
     for (size_t col = 0; col < out; col += width) {
       const float* panel = weights + col * in;
       const size_t cols = std::min(width, out - col);
       const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
-      size_t r = static_cast<size_t>(chunk);
-      for (size_t b = 0; b < blocks; ++b) {
-        const size_t block_rows = rows / blocks + (b < rows % blocks ? 1 : 0);
-        WithBlockRows(block_rows, [&]<int R>() {
-          LinearBlock<R>(d, x + r * in, in, panel, bias0, bias1, y + r * out + col, out, cols);
-        });
-        r += block_rows;
-      }
+      // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
+      ForEvenBlocks(rows, [&]<int R>(size_t first) {
+        const size_t r = static_cast<size_t>(chunk) + first;
+        LinearBlock<R>(d, x + r * in, in, panel, bias0, bias1, y + r * out + col, out, cols);
+      });
     }
     runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, chunk * s.out, static_cast<int64_t>(rows) * s.out);
   }
