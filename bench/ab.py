@@ -7,7 +7,7 @@
 Whether a change pays in a whole model. --a and --b are extra `litevit bench`
 flags for each side; NAME=VALUE words among them are set in that process's
 environment instead. Two `litevit bench --serve` processes (compare.py's
-protocol), each warmed up for about 1 s, then --rounds rounds of one burst of
+Engine), each warmed up for about 1 s, then --rounds rounds of one burst of
 about --min-time s each, in an order that alternates per round. Prints the
 median latency of each side and B/A as the median of the per-round ratios
 with its quartiles.
@@ -19,11 +19,11 @@ changes of under 5% apart.
 Standard library only; any python3 can run it.
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
+
+from compare import Engine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -41,48 +41,38 @@ def parse_args():
     return p.parse_args()
 
 
-class Side:
-    def __init__(self, name, spec, args):
-        env, flags = dict(os.environ), []
-        for word in spec.split():
-            if "=" in word and not word.startswith("-"):
-                key, value = word.split("=", 1)
-                env[key] = value
-            else:
-                flags.append(word)
-        cmd = [args.litevit, "bench", args.model, "--serve", "--threads", str(args.threads),
-               "--batch", str(args.batch)] + flags
-        self.name = name
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-                                     env=env)
-        self._reply()   # ready: loaded and warmed up
+def start(name, spec, args):
+    """Side `name`'s `litevit bench --serve` (compare.py's Engine), with the flags and environment of `spec`."""
+    env, flags = dict(os.environ), []
+    for word in spec.split():
+        if "=" in word and not word.startswith("-"):
+            key, value = word.split("=", 1)
+            env[key] = value
+        else:
+            flags.append(word)
+    cmd = [args.litevit, "bench", args.model, "--serve", "--threads", str(args.threads),
+           "--batch", str(args.batch)] + flags
+    return Engine(name, cmd, env)
 
-    def _reply(self):
-        line = self.proc.stdout.readline()
-        if not line:
-            sys.exit(f"ab.py: side {self.name} exited with {self.proc.wait()} (see its error above)")
-        return json.loads(line)
 
-    def burst(self, runs):
-        self.proc.stdin.write(f"{runs}\n")
-        self.proc.stdin.flush()
-        return statistics.median(self._reply()["latencies_ms"])
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait()
+def median_of_burst(side, runs):
+    return statistics.median(side.burst(runs)[0])
 
 
 def main():
     args = parse_args()
-    a, b = Side("A", args.a, args), Side("B", args.b, args)
-    for side in (a, b):   # ~1 s untimed: a fresh process's first runs are slow
-        side.burst(max(3, round(1.0 / (side.burst(3) / 1e3))))
-    runs = max(3, round(args.min_time / (a.burst(3) / 1e3)))   # the same count on both sides
+    try:
+        a = start("A", args.a, args)
+        b = start("B", args.b, args)
+        for side in (a, b):   # ~1 s untimed (a fresh process's first runs are slow), then a probe
+            side.calibrate(args.min_time)
+    except RuntimeError as e:
+        sys.exit(f"ab.py: {e}")
+    runs = a.runs_per_burst   # the same count on both sides
     a_ms, b_ms, ratios = [], [], []
     for i in range(args.rounds):
         first, second = (a, b) if i % 2 == 0 else (b, a)
-        times = {first.name: first.burst(runs), second.name: second.burst(runs)}
+        times = {first.name: median_of_burst(first, runs), second.name: median_of_burst(second, runs)}
         a_ms.append(times["A"])
         b_ms.append(times["B"])
         ratios.append(times["B"] / times["A"])

@@ -217,11 +217,11 @@ def process_jiffies(pid):
 
 
 class Engine:
-    """One engine's runner in --serve mode: loaded and warmed up once, then timing bursts on request."""
+    """A runner started in --serve mode (`cmd`, environment `env` or ours): loaded and warmed up once,
+    then timing bursts on request. Also used by ab.py."""
 
-    def __init__(self, engine, exp, inp, args):
-        cmd, env = bench_command(engine, exp, inp, args, serve=True)
-        self.name, self.err = engine, tempfile.TemporaryFile()
+    def __init__(self, name, cmd, env=None):
+        self.name, self.err = name, tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, env=env,
                                      text=True, bufsize=1)
         self.runs_per_burst = 3
@@ -291,7 +291,7 @@ def run_model(exp, inp, engines, args):
     try:
         for name in engines:   # one at a time: loading does not overlap another engine's warmup
             try:
-                running[name] = Engine(name, exp, inp, args)
+                running[name] = Engine(name, *bench_command(name, exp, inp, args, serve=True))
                 running[name].calibrate(args.min_time)
             except (RuntimeError, OSError, ValueError, KeyError) as e:
                 failed[name] = str(e)
