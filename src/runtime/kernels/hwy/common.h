@@ -73,6 +73,13 @@ inline bool is_bound_constant(const graph::Graph& graph, graph::ValueId id) {
          v.data != nullptr && static_cast<int64_t>(v.data->size()) == graph::shape_numel(v.shape);
 }
 
+// Whether a conv's or linear's weight (input 1) and its bias (input 2, when
+// it has one) are bound, for kernels that pack them at creation.
+inline bool weight_and_bias_bound(const graph::Graph& graph, const graph::Node& node) {
+  if (node.inputs.size() < 2 || !is_bound_constant(graph, node.inputs[1])) return false;
+  return !graph::has_bias(node) || is_bound_constant(graph, node.inputs[2]);
+}
+
 // The kernels, one FastKernel per op, defined in the file of their op family.
 extern const FastKernel kLayerNorm;     // layer_norm.cpp
 extern const FastKernel kSoftmax;       // softmax.cpp

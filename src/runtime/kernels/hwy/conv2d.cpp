@@ -199,8 +199,7 @@ bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
 }
 
 bool supports_conv2d(const graph::Graph& g, const graph::Node& node) {
-  if (node.inputs.size() < 2 || !is_bound_constant(g, node.inputs[1])) return false;
-  if (graph::has_bias(node) && !is_bound_constant(g, node.inputs[2])) return false;
+  if (!weight_and_bias_bound(g, node)) return false;
   return graph::shape_numel(g.value(node.output).shape) > 0 && dense_conv_pays(g, node);
 }
 

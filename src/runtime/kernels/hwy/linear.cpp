@@ -130,9 +130,8 @@ namespace {
 bool linear_pays(int64_t in, int64_t out) { return out <= 192 && in <= 288; }
 
 bool supports_linear(const graph::Graph& g, const graph::Node& node) {
-  if (!std::holds_alternative<graph::LinearAttrs>(node.attrs) || node.inputs.size() < 2) return false;
-  if (!is_bound_constant(g, node.inputs[1]) || g.value(node.inputs[1]).shape.size() != 2) return false;
-  if (graph::has_bias(node) && !is_bound_constant(g, node.inputs[2])) return false;
+  if (!std::holds_alternative<graph::LinearAttrs>(node.attrs) || !weight_and_bias_bound(g, node)) return false;
+  if (g.value(node.inputs[1]).shape.size() != 2) return false;
   const graph::Shape& w = g.value(node.inputs[1]).shape;   // [out, in]
   const int64_t rows = graph::shape_numel(g.value(node.output).shape) / std::max<int64_t>(1, w[0]);
   return w[0] > 0 && w[1] > 0 && rows > 0 && linear_pays(w[1], w[0]);
