@@ -113,6 +113,13 @@ def wait_idle(args):
             return time.monotonic() - start, load
 
 
+def failure(who, returncode, err):
+    """RuntimeError naming `who`, its exit code and the last line of its stderr (file `err`)."""
+    err.seek(0)
+    lines = err.read().decode(errors="replace").strip().splitlines() or ["(no output)"]
+    return RuntimeError(f"{who} exited with {returncode}: {lines[-1]}")
+
+
 def run_child(cmd, env=None):
     """Runs cmd; returns (parsed JSON of its stdout or None, peak RSS MiB, other processes' load in cores)."""
     b0, t0 = busy_jiffies(), time.monotonic()
@@ -124,9 +131,7 @@ def run_child(cmd, env=None):
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall, busy = time.monotonic() - t0, (busy_jiffies() - b0) / HZ
         if proc.returncode != 0:
-            err.seek(0)
-            lines = err.read().decode(errors="replace").strip().splitlines() or ["(no output)"]
-            raise RuntimeError(f"{os.path.basename(cmd[0])} exited with {proc.returncode}: {lines[-1]}")
+            raise failure(os.path.basename(cmd[0]), proc.returncode, err)
     others = max(0.0, busy - usage.ru_utime - usage.ru_stime) / wall
     text = out.decode().strip()
     return (json.loads(text.splitlines()[-1]) if text else None), usage.ru_maxrss / 1024.0, others
@@ -231,9 +236,7 @@ class Engine:
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait()
-            self.err.seek(0)
-            lines = self.err.read().decode(errors="replace").strip().splitlines() or ["(no output)"]
-            raise RuntimeError(f"{self.name} runner exited with {self.proc.returncode}: {lines[-1]}")
+            raise failure(f"{self.name} runner", self.proc.returncode, self.err)
         return json.loads(line)
 
     def burst(self, runs):
