@@ -1,5 +1,6 @@
-// What the Highway kernel files share: the target set, the parallel loop, a
-// Kernel for ops with no state, and the FastKernel each file defines.
+// What the Highway kernel files share: the target set, the parallel loop
+// (parallel_for.h), a Kernel for ops with no state, and the FastKernel each
+// file defines.
 //
 // Each kernel file is compiled once per SIMD target (foreach_target.h); its
 // per-target code lives in litevit::simd::HWY_NAMESPACE and is reached through
@@ -29,28 +30,10 @@
 #include <cstdint>
 #include <memory>
 
+#include "runtime/kernels/hwy/parallel_for.h"
 #include "runtime/kernels/registry.h"
 
 namespace litevit::runtime::hwy {
-
-// Below this much work (elements read or written) one thread is faster: an
-// OpenMP region costs a few microseconds to start (anchors/substrate.md sec. 8).
-constexpr int64_t kMinParallelWork = int64_t{1} << 15;
-
-// Calls body(begin, end) on contiguous pieces of [0, count), one piece per
-// thread, when threads > 1 and count * work_per_item is worth a parallel
-// region; otherwise calls body(0, count) on this thread with no region at all.
-template <typename Body>
-void parallel_for(int threads, int64_t count, int64_t work_per_item, const Body& body) {
-  if (count <= 0) return;
-  if (threads <= 1 || count == 1 || count * work_per_item < kMinParallelWork) {
-    body(int64_t{0}, count);
-    return;
-  }
-  const int pieces = static_cast<int>(std::min<int64_t>(threads, count));
-#pragma omp parallel for num_threads(pieces) schedule(static, 1)
-  for (int p = 0; p < pieces; ++p) body(count * p / pieces, count * (p + 1) / pieces);
-}
 
 // A kernel whose node needs no precomputed state: run() is a plain function.
 class FunctionKernel final : public Kernel {
