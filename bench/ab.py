@@ -3,10 +3,12 @@
 
     python3 bench/ab.py mobilevit_xxs --b "--disable-kernel linear_hwy" [--a ""] [--rounds 24]
         [--threads 2] [--batch 1] [--litevit build/cli/litevit]
+        [--a-litevit OLD_BUILD/cli/litevit] [--b-litevit ...]
 
 Whether a change pays in a whole model. --a and --b are extra `litevit bench`
 flags for each side; NAME=VALUE words among them are set in that process's
-environment instead. Two `litevit bench --serve` processes (compare.py's
+environment instead; --a-litevit / --b-litevit run that side on another
+binary (another commit's build). Two `litevit bench --serve` processes (compare.py's
 Engine), each warmed up for about 1 s, then --rounds rounds of one burst of
 about --min-time s each, in an order that alternates per round. Prints the
 median latency of each side and B/A as the median of the per-round ratios
@@ -38,6 +40,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--litevit", default=os.path.join(ROOT, "build", "cli", "litevit"))
+    p.add_argument("--a-litevit", help="side A's litevit binary (default: --litevit)")
+    p.add_argument("--b-litevit", help="side B's litevit binary (default: --litevit)")
     return p.parse_args()
 
 
@@ -50,7 +54,8 @@ def start(name, spec, args):
             env[key] = value
         else:
             flags.append(word)
-    cmd = [args.litevit, "bench", args.model, "--serve", "--threads", str(args.threads),
+    binary = getattr(args, f"{name.lower()}_litevit") or args.litevit
+    cmd = [binary, "bench", args.model, "--serve", "--threads", str(args.threads),
            "--batch", str(args.batch)] + flags
     return Engine(name, cmd, env)
 
