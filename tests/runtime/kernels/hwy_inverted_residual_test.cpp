@@ -98,6 +98,17 @@ TEST(inverted_residual_hwy, StrideTwoOnOddSizes) {
   expect_matches_reference({.height = 12, .width = 5, .in = 4, .mid = 16, .out = 6, .stride = 2, .padding = 0});
 }
 
+TEST(inverted_residual_hwy, RingPixelsOneLineLongerWhenAMultipleOf8Lines) {
+  // mid_pad 128 and 256 (MobileViT-s's 64->256->64): ring pixels padded by a
+  // cache line (RingPixelStride); 250 pads channels too, 192 and 96 keep
+  // their width. Both strides, other kernel sizes, odd widths.
+  for (int64_t mid : {128, 256, 250, 192, 96}) {
+    expect_matches_reference({.height = 6, .width = 11, .in = 8, .mid = mid, .out = 8, .residual = true}, {1, 2});
+    expect_matches_reference({.height = 7, .width = 9, .in = 8, .mid = mid, .out = 12, .stride = 2}, {1, 3});
+  }
+  expect_matches_reference({.height = 7, .width = 6, .in = 4, .mid = 256, .out = 4, .kernel = 5, .stride = 2}, {1});
+}
+
 TEST(inverted_residual_hwy, OtherKernelSizes) {
   expect_matches_reference({.height = 11, .width = 10, .in = 5, .mid = 11, .out = 7, .kernel = 5});
   expect_matches_reference({.height = 11, .width = 10, .in = 5, .mid = 11, .out = 7, .kernel = 5, .stride = 2});
@@ -149,8 +160,11 @@ TEST(inverted_residual, PlansPickTheFusedKernelOnLargeMapsOrNarrowExpansions) {
                       {"inverted_residual_hwy"}, 2);
   expect_fast_matches(block_graph({.height = 14, .width = 14, .in = 64, .mid = 256, .out = 64, .residual = true}),
                       {"inverted_residual_onednn"}, 2);
+  // The output map decides: 32x32 (mobilevit_s's stages.2.0) is fused, 16x16 is not.
   expect_fast_matches(block_graph({.height = 64, .width = 64, .in = 64, .mid = 256, .out = 96, .stride = 2}),
-                      {"inverted_residual_onednn"}, 2);   // the output map decides: 32x32
+                      {"inverted_residual_hwy"}, 2);
+  expect_fast_matches(block_graph({.height = 32, .width = 32, .in = 96, .mid = 384, .out = 128, .stride = 2}),
+                      {"inverted_residual_onednn"}, 2);
 }
 
 }  // namespace

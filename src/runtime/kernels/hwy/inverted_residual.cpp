@@ -20,6 +20,14 @@
 // input, which is the expand's activated output). Padded channels hold
 // act(0) and meet zero weights in the depthwise and project steps.
 //
+// A ring pixel is mid_pad floats, plus one cache line when mid_pad is a
+// multiple of 8 lines (RingPixelStride): the depthwise step reads one channel
+// vector of each pixel of a column block at a time, and with pixels 512 B
+// (or 1, 2 KB) apart its 3 x 34 lines all map to 8 of L1's 64 sets and evict
+// each other. MobileViT-s's 64->256->64 block (1 KB pixels), one thread: the
+// depthwise step 25% -> 9% of the block, the block 4.7 -> 3.9 ms; xs's
+// 32->128->48 stride 2 (512 B): 3.5 -> 3.2 ms; blocks with other widths level.
+//
 // Threads split the output rows (all images' rows in one range) into
 // contiguous pieces; each recomputes the k - s expanded rows at its start.
 // The scratch (ring + depthwise row: 50 + 16 KB for MobileViT-xxs's first
@@ -83,6 +91,10 @@ constexpr int kIrBlockRows = 6;           // GEMM rows (pixels) per microkernel 
 constexpr int kIrDepthwisePixels = 4;     // output pixels per depthwise step (independent FMA chains)
 constexpr int64_t kIrDepthwiseColumns = 32;   // output columns per depthwise block: its ring columns stay in L1
 
+// Floats from one ring pixel to the next: mid_pad, or one cache line (16
+// floats) more when mid_pad is a multiple of 8 lines (see the file comment).
+inline size_t RingPixelStride(size_t mid_pad) { return mid_pad % (8 * 16) == 0 ? mid_pad + 16 : mid_pad; }
+
 }  // namespace litevit::simd
 #endif
 
@@ -140,12 +152,13 @@ HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t d
 
 // The depthwise conv of one output row, 3x3 with stride S: out[j, :] =
 // bias + sum_{ky, kx} w[ky, kx, :] rows[ky][j S + kx, :] for j < wo (rows
-// already padded: pixel 0 is input column -pad). Per channel vector the 9
+// already padded: pixel 0 is input column -pad; pixels pixel_stride floats
+// apart; out pixels mid_pad apart). Per channel vector the 9
 // weights stay in registers; P output pixels are computed at once, and each
 // loaded input vector feeds every one of the P pixels whose window covers
 // it (for S = 1: 6 loads per row of taps instead of 12).
 template <int S, class D>
-HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, const float* HWY_RESTRICT w,
+HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, size_t pixel_stride, const float* HWY_RESTRICT w,
                                 const float* HWY_RESTRICT bias, size_t mid_pad, size_t wo, float* HWY_RESTRICT out) {
   using V = hn::VFromD<D>;
   constexpr int K = 3, P = kIrDepthwisePixels, kSpan = (P - 1) * S + K;   // input pixels under P outputs
@@ -161,9 +174,9 @@ HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, const float* HWY_
         V acc[P];
         for (int p = 0; p < P; ++p) acc[p] = b;
         for (int ky = 0; ky < K; ++ky) {
-          const float* HWY_RESTRICT in = rows[ky] + j * S * mid_pad + ch;
+          const float* HWY_RESTRICT in = rows[ky] + j * S * pixel_stride + ch;
           for (int t = 0; t < kSpan; ++t) {
-            const V v = hn::Load(d, in + t * mid_pad);
+            const V v = hn::Load(d, in + t * pixel_stride);
             for (int p = 0; p < P; ++p) {
               const int kx = t - p * S;
               if (kx >= 0 && kx < K) acc[p] = hn::MulAdd(wv[ky * K + kx], v, acc[p]);
@@ -175,8 +188,8 @@ HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, const float* HWY_
       for (; j < j1; ++j) {
         V acc = b;
         for (int ky = 0; ky < K; ++ky) {
-          const float* HWY_RESTRICT in = rows[ky] + j * S * mid_pad + ch;
-          for (int kx = 0; kx < K; ++kx) acc = hn::MulAdd(wv[ky * K + kx], hn::Load(d, in + kx * mid_pad), acc);
+          const float* HWY_RESTRICT in = rows[ky] + j * S * pixel_stride + ch;
+          for (int kx = 0; kx < K; ++kx) acc = hn::MulAdd(wv[ky * K + kx], hn::Load(d, in + kx * pixel_stride), acc);
         }
         hn::Store(acc, d, out + j * mid_pad + ch);
       }
@@ -187,7 +200,7 @@ HWY_INLINE void Depthwise3x3Row(D d, const float* const* rows, const float* HWY_
 // Any kernel size and stride, one output pixel at a time (no zoo model uses
 // one: MobileViT, EfficientViT and TinyViT have 3x3).
 template <class D>
-HWY_INLINE void DepthwiseRow(D d, const float* const* rows, const float* HWY_RESTRICT w,
+HWY_INLINE void DepthwiseRow(D d, const float* const* rows, size_t pixel_stride, const float* HWY_RESTRICT w,
                              const float* HWY_RESTRICT bias, size_t mid_pad, size_t wo, size_t k, size_t stride,
                              float* HWY_RESTRICT out) {
   const size_t lanes = hn::Lanes(d);
@@ -195,9 +208,9 @@ HWY_INLINE void DepthwiseRow(D d, const float* const* rows, const float* HWY_RES
     for (size_t ch = 0; ch < mid_pad; ch += lanes) {
       auto acc = hn::Load(d, bias + ch);
       for (size_t ky = 0; ky < k; ++ky) {
-        const float* HWY_RESTRICT in = rows[ky] + j * stride * mid_pad + ch;
+        const float* HWY_RESTRICT in = rows[ky] + j * stride * pixel_stride + ch;
         for (size_t kx = 0; kx < k; ++kx) {
-          acc = hn::MulAdd(hn::Load(d, w + (ky * k + kx) * mid_pad + ch), hn::Load(d, in + kx * mid_pad), acc);
+          acc = hn::MulAdd(hn::Load(d, w + (ky * k + kx) * mid_pad + ch), hn::Load(d, in + kx * pixel_stride), acc);
         }
       }
       hn::Store(acc, d, out + j * mid_pad + ch);
@@ -211,7 +224,8 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
   const auto mid_pad = static_cast<size_t>(s.mid_pad), k = static_cast<size_t>(s.kernel);
   const auto width = static_cast<size_t>(s.width), out_width = static_cast<size_t>(s.out_width);
   const auto in_ch = static_cast<size_t>(s.in_ch), out_ch = static_cast<size_t>(s.out_ch);
-  const size_t ring_row = (width + 2 * static_cast<size_t>(s.padding)) * mid_pad;
+  const size_t pixel_stride = RingPixelStride(mid_pad);
+  const size_t ring_row = (width + 2 * static_cast<size_t>(s.padding)) * pixel_stride;
   float* ring = runtime::thread_scratch<InvertedResidualScratch>(k * ring_row + out_width * mid_pad);
   float* depthwise = ring + k * ring_row;
   std::fill(ring, ring + k * ring_row, 0.0f);   // the padding pixels stay zero
@@ -231,17 +245,18 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
         std::fill(slot_data, slot_data + ring_row, 0.0f);
         continue;
       }
-      float* expanded = slot_data + static_cast<size_t>(s.padding) * mid_pad;
+      float* expanded = slot_data + static_cast<size_t>(s.padding) * pixel_stride;
       RowGemm(d, x + (n * s.height + r) * s.width * s.in_ch, in_ch, width, in_ch, w.expand, w.expand_bias, mid_pad,
-              expanded, mid_pad);
-      runtime::hwy::apply_epilogue(s.expand_act, expanded, nullptr, static_cast<int64_t>(width * mid_pad), 1);
+              expanded, pixel_stride);
+      // Over the extra line of each pixel too (never read): one call per row.
+      runtime::hwy::apply_epilogue(s.expand_act, expanded, nullptr, static_cast<int64_t>(width * pixel_stride), 1);
     }
     if (k == 3 && s.stride == 1) {
-      Depthwise3x3Row<1>(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
+      Depthwise3x3Row<1>(d, rows.data(), pixel_stride, w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
     } else if (k == 3 && s.stride == 2) {
-      Depthwise3x3Row<2>(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
+      Depthwise3x3Row<2>(d, rows.data(), pixel_stride, w.depthwise, w.depthwise_bias, mid_pad, out_width, depthwise);
     } else {
-      DepthwiseRow(d, rows.data(), w.depthwise, w.depthwise_bias, mid_pad, out_width, k,
+      DepthwiseRow(d, rows.data(), pixel_stride, w.depthwise, w.depthwise_bias, mid_pad, out_width, k,
                    static_cast<size_t>(s.stride), depthwise);
     }
     runtime::hwy::apply_epilogue(s.depthwise_act, depthwise, nullptr, static_cast<int64_t>(out_width * mid_pad), 1);
@@ -275,22 +290,23 @@ namespace {
 // AVX2, shared with other jobs; ms, fused vs oneDNN): with outputs of 128x128
 // and 64x64 the fused kernel wins or ties (MobileViT's first blocks; mobilevit_s
 // on 2 threads: 32->128->64 1.62-1.71 vs 2.45-2.55, the stride-2 one into 64x64
-// 2.63-2.76 vs 2.71-3.54, 64->256->64 3.22-3.51 vs 3.11-3.94; kernel_bench mv2
-// vs mv2_unfused, one thread: xs 16->64->32 s1 3.62 vs 4.43, xs 32->128->48 s2
-// 4.96 vs 7.42). Into smaller maps it wins while the expanded
-// tensor is narrow, up to 192 channels: mobilevit_xxs's 48->96->64 s2 on
-// 32x32 0.16-0.18 vs 0.20-0.24 on 2 threads (0.23-0.28 vs 0.37-0.44 on one),
-// 64->128->80 s2 on 16x16 0.08-0.10 vs 0.10-0.14; EfficientViT-b0's 16->64->16
-// on 56x56 0.24 vs 0.33. With wider ones oneDNN's GEMMs win: mobilevit_s's
-// 64->256->96 from 64x64 into 32x32 2.06-2.19 vs 1.85-1.97, and 96->384->128
-// on 32x32 1.05-1.13 vs 1.00-1.05, EfficientViT-b0's 64->256->64
-// on 14x14 0.19 vs 0.14-0.15 and 128->512->128 on 7x7 0.26 vs 0.15-0.16,
-// TinyViT-5m's MBConvs (64->256->64 on 56x56) 6.9-9.5 vs 6.6-8.5 in all;
-// mobilevit_xs's 48->192->64 s2 and 64->256->80 s2 are level.
+// 2.63-2.76 vs 2.71-3.54; kernel_bench mv2 vs mv2_unfused, one thread: xs
+// 16->64->32 s1 3.62 vs 4.43, xs 32->128->48 s2 4.96 vs 7.42). Into 32x32 to
+// 63x63 maps too, since ring pixels of 1 KB got their extra cache line
+// (RingPixelStride): mobilevit_s's 64->256->96 from 64x64 into 32x32 1.31-1.52
+// vs 1.47-1.64, TinyViT-5m's MBConvs (64->256->64 on 56x56) 4.38-4.63 vs
+// 4.62-5.04 in all (whole-model A/B 0.985, 0.987). Into smaller maps it wins
+// while the expanded tensor is narrow, up to 192 channels: mobilevit_xxs's
+// 48->96->64 s2 on 32x32 0.16-0.18 vs 0.20-0.24 on 2 threads, 64->128->80 s2
+// on 16x16 0.08-0.10 vs 0.10-0.14; EfficientViT-b0's 16->64->16 on 56x56 0.24
+// vs 0.33. With wider ones on small maps oneDNN's GEMMs win or tie:
+// mobilevit_s's 96->384->128 into 16x16 0.89-1.06 vs 0.94-1.00 and
+// 128->512->160 into 8x8 level; EfficientViT-b0's 64->256->64 on 14x14 and
+// 128->512->128 on 7x7 (whole model 1.043 with them fused).
 bool fused_inverted_residual_pays(const graph::Graph& graph, const graph::Node& node) {
   const graph::Shape& y = graph.value(node.output).shape;
   const int64_t mid = graph.value(node.inputs[3]).shape[0];   // the depthwise conv's channels
-  return y[1] * y[2] >= 64 * 64 || mid <= 192;
+  return y[1] * y[2] >= 32 * 32 || mid <= 192;
 }
 
 bool supports_inverted_residual(const graph::Graph& g, const graph::Node& node) {
