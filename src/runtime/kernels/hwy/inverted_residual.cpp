@@ -23,10 +23,11 @@
 // A ring pixel is mid_pad floats, plus one cache line when mid_pad is a
 // multiple of 8 lines (RingPixelStride): the depthwise step reads one channel
 // vector of each pixel of a column block at a time, and with pixels 512 B
-// (or 1, 2 KB) apart its 3 x 34 lines all map to 8 of L1's 64 sets and evict
-// each other. MobileViT-s's 64->256->64 block (1 KB pixels), one thread: the
-// depthwise step 25% -> 9% of the block, the block 4.7 -> 3.9 ms; xs's
-// 32->128->48 stride 2 (512 B): 3.5 -> 3.2 ms; blocks with other widths level.
+// apart its 3 x 34 lines all map to 8 of L1's 64 sets (1 KB apart: 4 sets),
+// where they evict each other. MobileViT-s's 64->256->64 block (1 KB
+// pixels), one thread: the depthwise step 25% -> 9% of the block, the block
+// 4.7 -> 3.9 ms; xs's 32->128->48 stride 2 (512 B): 3.5 -> 3.2 ms; blocks
+// with other widths level.
 //
 // Threads split the output rows (all images' rows in one range) into
 // contiguous pieces; each recomputes the k - s expanded rows at its start.
