@@ -45,8 +45,8 @@ def parse_args():
     return p.parse_args()
 
 
-def start(name, spec, args):
-    """Side `name`'s `litevit bench --serve` (compare.py's Engine), with the flags and environment of `spec`."""
+def start(name, spec, binary, args):
+    """Side `name`'s `litevit bench --serve` on `binary` (compare.py's Engine), with the flags and environment of `spec`."""
     env, flags = dict(os.environ), []
     for word in spec.split():
         if "=" in word and not word.startswith("-"):
@@ -54,7 +54,6 @@ def start(name, spec, args):
             env[key] = value
         else:
             flags.append(word)
-    binary = getattr(args, f"{name.lower()}_litevit") or args.litevit
     cmd = [binary, "bench", args.model, "--serve", "--threads", str(args.threads),
            "--batch", str(args.batch)] + flags
     return Engine(name, cmd, env)
@@ -67,11 +66,11 @@ def median_of_burst(side, runs):
 def main():
     args = parse_args()
     try:
-        a = start("A", args.a, args)
-        b = start("B", args.b, args)
+        a = start("A", args.a, args.a_litevit or args.litevit, args)
+        b = start("B", args.b, args.b_litevit or args.litevit, args)
         for side in (a, b):   # ~1 s untimed (a fresh process's first runs are slow), then a probe
             side.calibrate(args.min_time)
-    except RuntimeError as e:
+    except (RuntimeError, OSError) as e:   # OSError: a binary that is missing or not executable
         sys.exit(f"ab.py: {e}")
     runs = a.runs_per_burst   # the same count on both sides
     a_ms, b_ms, ratios = [], [], []
