@@ -151,14 +151,16 @@ std::vector<Case> cases() {
                     [c, hw, s](Builder& b) { conv_nhwc(b, c, hw, c, 3, s, c); }});
   }
   list.push_back({"conv_1x1/64to128_64", [](Builder& b) { conv_nhwc(b, 64, 64, 128, 1, 1, 1); }});
-  // The dense 3x3 convs of MobileViT-xxs's blocks: conv_kxk and conv_fusion per stage, on
-  // conv2d_hwy and (conv_3x3_onednn) on oneDNN's conv.
+  // The dense 3x3 convs of MobileViT's blocks: conv_kxk and conv_fusion per stage of xxs,
+  // and of s at its first stage; on the kernel the registry picks (conv2d_winograd_hwy),
+  // on conv2d_hwy's implicit GEMM (conv_3x3_direct) and on oneDNN's conv (conv_3x3_onednn).
   for (auto [c, out, hw] : {std::tuple<int64_t, int64_t, int64_t>{48, 48, 32}, {96, 48, 32}, {64, 64, 16}, {128, 64, 16},
-                            {80, 80, 8}, {160, 80, 8}}) {
+                            {80, 80, 8}, {160, 80, 8}, {96, 96, 32}, {192, 96, 32}}) {
     const std::string shape = std::to_string(c) + "to" + std::to_string(out) + "_" + std::to_string(hw);
     const auto build = [c, out, hw](Builder& b) { conv_nhwc(b, c, hw, out, 3, 1, 1); };
     list.push_back({"conv_3x3/" + shape, build});
-    list.push_back({"conv_3x3_onednn/" + shape, build, false, {}, {"conv2d_hwy"}});
+    list.push_back({"conv_3x3_direct/" + shape, build, false, {}, {"conv2d_winograd_hwy"}});
+    list.push_back({"conv_3x3_onednn/" + shape, build, false, {}, {"conv2d_winograd_hwy", "conv2d_hwy"}});
   }
   // The MV2 blocks of MobileViT-xxs (expansion 2) and -xs (expansion 4) at 256x256:
   // stages.0.0, 1.0, 1.1 (= 1.2), and the stride-2 blocks of stages 2-4; and

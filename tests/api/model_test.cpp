@@ -73,12 +73,14 @@ TEST(Model, DisabledPassesGiveTheSameOutputs) {
   for (size_t o = 0; o < a.size(); ++o) EXPECT_LE(litevit::relative_error(a[o].second, b[o].second), 1e-5) << a[o].first;
 }
 
-// With conv2d_hwy and inverted_residual_hwy disabled their nodes run on
+// With conv2d_winograd_hwy, conv2d_hwy and inverted_residual_hwy disabled their nodes run on
 // oneDNN's kernels; the outputs stay the same.
 TEST(Model, DisabledKernelsHandTheirNodesToTheNextKernel) {
   const Tensor input = random_input({1, 3, 64, 64}, 6);
   Model all = Model::load("mobilevit_xxs", {.threads = 1});
-  Model other = Model::load("mobilevit_xxs", {.threads = 1, .disabled_kernels = {"conv2d_hwy", "inverted_residual_hwy"}});
+  Model other = Model::load("mobilevit_xxs", {.threads = 1,
+                                              .disabled_kernels = {"conv2d_winograd_hwy", "conv2d_hwy",
+                                                                   "inverted_residual_hwy"}});
   all.use_random_weights(1);
   other.use_random_weights(1);
   auto count = [&](const Model& model, const std::string& kernel) {
@@ -86,11 +88,13 @@ TEST(Model, DisabledKernelsHandTheirNodesToTheNextKernel) {
     return std::count_if(info.node_kernels.begin(), info.node_kernels.end(),
                          [&](const litevit::NodeKernel& n) { return n.kernel == kernel; });
   };
-  EXPECT_GT(count(all, "conv2d_hwy"), 0);
+  EXPECT_GT(count(all, "conv2d_winograd_hwy"), 0);   // conv_kxk and conv_fusion (3x3)
   EXPECT_GT(count(all, "inverted_residual_hwy"), 0);
+  EXPECT_EQ(count(other, "conv2d_winograd_hwy"), 0);
   EXPECT_EQ(count(other, "conv2d_hwy"), 0);
   EXPECT_EQ(count(other, "inverted_residual_hwy"), 0);
-  EXPECT_EQ(count(other, "conv2d_onednn"), count(all, "conv2d_onednn") + count(all, "conv2d_hwy"));
+  EXPECT_EQ(count(other, "conv2d_onednn"),
+            count(all, "conv2d_onednn") + count(all, "conv2d_hwy") + count(all, "conv2d_winograd_hwy"));
   EXPECT_EQ(count(other, "inverted_residual_onednn"),
             count(all, "inverted_residual_onednn") + count(all, "inverted_residual_hwy"));
   const auto a = all.run(input);

@@ -5,14 +5,10 @@
 // split), strides, paddings wider than the kernel's half, non-square
 // kernels, no padding (rows read in place), a batch of images split across
 // threads mid-image, every epilogue, and concurrent runs of one plan.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <string>
-#include <vector>
-
 #include "graph/builder.h"
+#include "runtime/dense_conv_test_util.h"
 #include "runtime/hwy_test_util.h"
 #include "runtime/kernel_test_util.h"
 #include "runtime/kernels/hwy/common.h"
@@ -23,36 +19,12 @@ using namespace litevit::graph;
 using litevit::testing_util::expect_kernel_matches_reference;
 using litevit::testing_util::for_each_target;
 
-struct Conv {
-  int64_t batch = 1, height, width, in, out;
-  std::array<int64_t, 2> kernel{3, 3}, stride{1, 1}, padding{1, 1};
-  bool bias = true;
-  Activation act = Activation::kNone;
-  bool residual = false;
-
-  std::string str() const {
-    return fmt::format("N{} {}x{} {}->{} k{}x{} s{}x{} p{}x{} bias={} act={} residual={}", batch, height, width, in,
-                       out, kernel[0], kernel[1], stride[0], stride[1], padding[0], padding[1], bias,
-                       activation_name(act), residual);
-  }
-};
-
-Graph conv_graph(const Conv& c) {
-  Graph g;
-  Builder b(g);
-  std::vector<ValueId> inputs = {b.input("x", {c.batch, c.height, c.width, c.in}),
-                                 b.parameter("conv.weight", {c.out, c.in, c.kernel[0], c.kernel[1]})};
-  if (c.bias) inputs.push_back(b.parameter("conv.bias", {c.out}));
-  const Conv2dAttrs attrs{.stride = c.stride, .padding = c.padding, .channels_last = true, .epilogue = {.act = c.act}};
-  litevit::testing_util::add_output_node(
-      g, Node{.op = OpKind::kConv2d, .inputs = inputs, .output = kNoValue, .attrs = attrs, .module_path = "conv"},
-      c.residual);
-  return g;
-}
+using Conv = litevit::testing_util::DenseConv;
+using litevit::testing_util::dense_conv_graph;
 
 void expect_matches_reference(const Conv& c, std::initializer_list<int> threads = {1, 2, 3}) {
   SCOPED_TRACE(c.str());
-  for_each_target([&] { expect_kernel_matches_reference(litevit::runtime::hwy::kConv2d, conv_graph(c), threads); });
+  for_each_target([&] { expect_kernel_matches_reference(litevit::runtime::hwy::kConv2d, dense_conv_graph(c), threads); });
 }
 
 TEST(conv2d_hwy, MobileVitLikeShapes) {
@@ -104,7 +76,9 @@ TEST(conv2d_hwy, BatchOfImages) {
 
 TEST(conv2d_hwy, ConcurrentRunsGiveTheSameBits) {
   litevit::testing_util::expect_concurrent_runs_identical(
-      conv_graph({.height = 32, .width = 32, .in = 16, .out = 24, .act = Activation::kSilu}), "conv2d_hwy");
+      dense_conv_graph({.height = 32, .width = 32, .in = 16, .out = 24, .kernel = {5, 5}, .padding = {2, 2},
+                  .act = Activation::kSilu}),
+      "conv2d_hwy");   // 5x5: a 3x3 stride-1 conv would go to conv2d_winograd_hwy
 }
 
 }  // namespace

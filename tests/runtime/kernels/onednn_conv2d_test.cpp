@@ -116,19 +116,22 @@ TEST(conv2d_onednn, TwoThreads) {
   }
 }
 
-// Plans pick conv2d_hwy for dense k x k convs of 8 or more input channels,
+// Plans pick conv2d_winograd_hwy for dense 3x3 stride-1 convs and
+// conv2d_hwy for other dense k x k convs, both of 8 or more input channels;
 // conv2d_onednn for the rest (1x1, stem, depthwise, grouped, dilated).
 TEST(conv2d_onednn, PlansPickOnednnWhereConv2dHwyDoesNotPay) {
   for (const ConvCase& c : kCases) {
     SCOPED_TRACE(describe(c));
     const bool hwy = c.groups == 1 && c.dilation == std::array<int64_t, 2>{1, 1} && c.kernel[0] * c.kernel[1] > 1 &&
                      c.in_ch >= 8;
-    expect_fast_matches(conv_graph(c), {hwy ? "conv2d_hwy" : "conv2d_onednn"}, 1, 3);
+    const bool winograd = hwy && c.kernel == std::array<int64_t, 2>{3, 3} && c.stride == std::array<int64_t, 2>{1, 1};
+    expect_fast_matches(conv_graph(c), {winograd ? "conv2d_winograd_hwy" : hwy ? "conv2d_hwy" : "conv2d_onednn"}, 1, 3);
   }
 }
 
-// A dense 3x3 conv: conv2d_hwy by default, conv2d_onednn with conv2d_hwy
-// disabled, the reference kernel with both disabled; the same outputs.
+// A dense 3x3 stride-1 conv: conv2d_winograd_hwy by default; disabling it,
+// then conv2d_hwy, then conv2d_onednn hands the node to the next kernel
+// (conv2d_hwy, conv2d_onednn, the reference kernel); the same outputs.
 TEST(conv2d_onednn, TakesDenseConvsWhenConv2dHwyIsDisabled) {
   Graph g = conv_graph(kCases[4]);
   litevit::testing_util::bind_random_parameters(g, 9);
@@ -139,7 +142,10 @@ TEST(conv2d_onednn, TakesDenseConvsWhenConv2dHwyIsDisabled) {
   using Names = std::vector<std::string>;
   std::vector<std::vector<float>> outputs;
   for (const auto& [disabled, kernel] : std::vector<std::pair<std::set<std::string>, std::string>>{
-           {{}, "conv2d_hwy"}, {{"conv2d_hwy"}, "conv2d_onednn"}, {{"conv2d_hwy", "conv2d_onednn"}, "conv2d_reference"}}) {
+           {{}, "conv2d_winograd_hwy"},
+           {{"conv2d_winograd_hwy"}, "conv2d_hwy"},
+           {{"conv2d_winograd_hwy", "conv2d_hwy"}, "conv2d_onednn"},
+           {{"conv2d_winograd_hwy", "conv2d_hwy", "conv2d_onednn"}, "conv2d_reference"}}) {
     const litevit::runtime::Plan plan(g, {.threads = 1, .disabled_kernels = disabled});
     EXPECT_EQ(plan.kernel_names(), Names{kernel});
     outputs.push_back(plan.run({&x, &residual}).at(0).second.data);

@@ -69,6 +69,7 @@ extern const FastKernel kSoftmax;       // softmax.cpp
 extern const FastKernel kAttention;     // attention_op.cpp (on attention.cpp)
 extern const FastKernel kInvertedResidual;   // inverted_residual.cpp
 extern const FastKernel kConv2d;        // conv2d.cpp
+extern const FastKernel kWinogradConv2d;   // winograd_conv.cpp
 extern const FastKernel kLinear;        // linear.cpp
 extern const FastKernel kGelu;          // activations.cpp
 extern const FastKernel kSilu;

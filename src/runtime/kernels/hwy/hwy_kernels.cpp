@@ -39,7 +39,7 @@ std::span<const FastKernel* const> kernels() {
 }
 
 std::span<const FastKernel* const> preferred_kernels() {
-  static const FastKernel* const all[] = {&kConv2d, &kInvertedResidual, &kLinear};
+  static const FastKernel* const all[] = {&kWinogradConv2d, &kConv2d, &kInvertedResidual, &kLinear};
   return all;
 }
 

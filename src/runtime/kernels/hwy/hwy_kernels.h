@@ -11,7 +11,8 @@ namespace litevit::runtime::hwy {
 std::span<const FastKernel* const> kernels();
 
 // Kernels tried before oneDNN's (registry.cpp): those that beat oneDNN's for
-// the same op on the nodes they support (conv2d_hwy, inverted_residual_hwy, linear_hwy).
+// the same op on the nodes they support (conv2d_winograd_hwy, conv2d_hwy,
+// inverted_residual_hwy, linear_hwy).
 std::span<const FastKernel* const> preferred_kernels();
 
 // The SIMD target Highway's dynamic dispatch picked on this CPU ("AVX3",

@@ -1,0 +1,324 @@
+// conv2d_winograd_hwy: dense 3x3 stride-1 NHWC convolution by Winograd's
+// minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016). Each 2x2 block of output pixels (a
+// tile) comes from the 4x4 input pixels under it:
+//
+//   Y = A^T [ (G g G^T) (.) (B^T d B) ] A    per (input channel, output channel),
+//
+// summed over input channels. The sum over input channels of the
+// elementwise product (.) is, for each of the 16 positions f of the 4x4
+// transformed tile, a GEMM: M_f[tile, o] = sum_c V_f[tile, c] U_f[c, o]. So
+// a 2x2 tile costs 16 Cin Cout multiply-adds instead of 4 x 9 Cin Cout: the
+// GEMMs do 2.25x fewer than conv2d_hwy's implicit GEMM, and the transforms
+// (adds and subtracts, on the ports an FMA loop leaves free) are O(Cin + Cout)
+// per tile against the GEMMs' O(Cin Cout).
+//
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]     (input, d 4x4)
+//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]   (weights, g 3x3, at load)
+//   A^T = [1 1 1 0; 0 1 -1 -1]                         (output, 2x2)
+//
+// Only the weight transform has fractions (halves and quarters, computed in
+// double and rounded once); the input and output transforms are sums of
+// two or three terms, so the results stay as close to the direct sum as
+// conv2d_hwy's (the tests compare both with the reference kernel).
+//
+// Threads split the tile rows (2 output rows of one image) of all images into
+// contiguous pieces. Per tile row, in per-thread scratch: the input
+// transform of its tiles V [16][tiles][Cin], the 16 GEMMs into M
+// [16][tiles][Cout] with conv2d_hwy's microkernel (gemm-inl.h) against U
+// packed per f as panels, then the output transform (+ bias) into y, and
+// the epilogue over the tile row's output rows while they are in cache.
+// Input pixels outside the image (the padding, the last tile of an odd
+// width or height) are read from a row of zeros.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <hwy/aligned_allocator.h>
+
+#include "runtime/kernels/hwy/common.h"
+#include "runtime/kernels/hwy/hwy_kernels.h"
+#include "runtime/kernels/hwy/panels.h"
+#include "runtime/kernels/thread_scratch.h"
+
+// Once, not per target (foreach_target.h includes this file again for each).
+#ifndef LITEVIT_HWY_WINOGRAD_CONV_ONCE_
+#define LITEVIT_HWY_WINOGRAD_CONV_ONCE_
+namespace litevit::simd {
+
+// Positions of the 4x4 transformed tile: one GEMM each.
+constexpr int64_t kWinogradPositions = 16;
+
+// Sizes of one conv2d node; x is [batch, height, width, in_ch], y [batch, out_height, out_width, out_ch].
+struct WinogradShape {
+  int64_t batch, height, width, in_ch, out_ch, pad_h, pad_w, out_height, out_width;
+  int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
+  int64_t in_pad, out_pad;    // in_ch rounded up to a vector, out_ch to a panel: the scratch strides
+  graph::Epilogue epilogue;
+};
+
+// Tile rows [begin, end) of the batch's (tile row = n * tiles_h + i).
+// u: [16][out_pad / P][in_ch][P] (P = panel width), zero past out_ch; bias
+// [out_pad]; zeros: in_pad zeros (the pixels outside the image).
+using WinogradTileRowsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias,
+                                    const float* zeros, const float* x, const float* residual, float* y,
+                                    int64_t begin, int64_t end);
+
+// What the chosen target packs for (panel width P = 2 vectors, vector width) and runs.
+struct WinogradTarget {
+  int64_t panel_width, lanes;
+  WinogradTileRowsFn tile_rows;
+};
+
+struct WinogradScratch;   // thread_scratch's owner tag: V and M of one tile row
+
+}  // namespace litevit::simd
+#endif
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "runtime/kernels/hwy/winograd_conv.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "runtime/kernels/hwy/gemm-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace litevit::simd::HWY_NAMESPACE {
+namespace hn = ::hwy::HWY_NAMESPACE;
+
+// The 16 input pixel pointers of tile `tile` of tile row i of image n:
+// px[ry][rx] is pixel (2i - pad_h + ry, 2 tile - pad_w + rx), or `zeros`
+// outside the image.
+HWY_INLINE void TilePixels(const WinogradShape& s, const float* x, const float* zeros, int64_t n, int64_t i,
+                           int64_t tile, const float* (&px)[4][4]) {
+  for (int64_t ry = 0; ry < 4; ++ry) {
+    const int64_t r = 2 * i - s.pad_h + ry;
+    for (int64_t rx = 0; rx < 4; ++rx) {
+      const int64_t col = 2 * tile - s.pad_w + rx;
+      const bool inside = r >= 0 && r < s.height && col >= 0 && col < s.width;
+      px[ry][rx] = inside ? x + ((n * s.height + r) * s.width + col) * s.in_ch : zeros;
+    }
+  }
+}
+
+// V_f[tile, c .. c + lanes) = (B^T d B)[f] for the 4x4 input pixels px, channels c..
+// (count of them, the rest of the vector zero).
+template <class D>
+HWY_INLINE void InputTransform(D d, const float* const (&px)[4][4], size_t c, size_t count, float* HWY_RESTRICT v,
+                               size_t position_stride) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d);
+  V t[4][4];   // B^T d: rows combined
+  for (int rx = 0; rx < 4; ++rx) {
+    V in[4];
+    for (int ry = 0; ry < 4; ++ry) {
+      in[ry] = count == lanes ? hn::LoadU(d, px[ry][rx] + c) : LoadFirst(d, px[ry][rx] + c, count);
+    }
+    t[0][rx] = hn::Sub(in[0], in[2]);
+    t[1][rx] = hn::Add(in[1], in[2]);
+    t[2][rx] = hn::Sub(in[2], in[1]);
+    t[3][rx] = hn::Sub(in[1], in[3]);
+  }
+  for (int ry = 0; ry < 4; ++ry) {   // (B^T d) B: columns combined
+    float* row = v + static_cast<size_t>(ry) * 4 * position_stride;
+    hn::Store(hn::Sub(t[ry][0], t[ry][2]), d, row);
+    hn::Store(hn::Add(t[ry][1], t[ry][2]), d, row + position_stride);
+    hn::Store(hn::Sub(t[ry][2], t[ry][1]), d, row + 2 * position_stride);
+    hn::Store(hn::Sub(t[ry][1], t[ry][3]), d, row + 3 * position_stride);
+  }
+}
+
+// Y = A^T M A + bias for one tile and output channels c.. (count of them):
+// m points at M_0[tile, c], position f at m + f * position_stride; y at
+// output pixel (2i, 2 tile), channel c. Stores the output pixels inside the
+// image (out_rows x out_cols of the 2x2).
+template <class D>
+HWY_INLINE void OutputTransform(D d, const float* HWY_RESTRICT m, size_t position_stride, hn::VFromD<D> bias,
+                                float* HWY_RESTRICT y, size_t row_stride, size_t pixel_stride, size_t out_rows,
+                                size_t out_cols, size_t count) {
+  using V = hn::VFromD<D>;
+  V s[2][4];   // A^T M: rows combined
+  for (size_t fx = 0; fx < 4; ++fx) {
+    const V m0 = hn::Load(d, m + fx * position_stride);
+    const V m1 = hn::Load(d, m + (4 + fx) * position_stride);
+    const V m2 = hn::Load(d, m + (8 + fx) * position_stride);
+    const V m3 = hn::Load(d, m + (12 + fx) * position_stride);
+    s[0][fx] = hn::Add(hn::Add(m0, m1), m2);
+    s[1][fx] = hn::Sub(hn::Sub(m1, m2), m3);
+  }
+  for (size_t dy = 0; dy < out_rows; ++dy) {   // (A^T M) A: columns combined
+    float* out = y + dy * row_stride;
+    StoreUpTo(hn::Add(hn::Add(hn::Add(s[dy][0], s[dy][1]), s[dy][2]), bias), d, out, count);
+    if (out_cols > 1) StoreUpTo(hn::Add(hn::Sub(hn::Sub(s[dy][1], s[dy][2]), s[dy][3]), bias), d, out + pixel_stride, count);
+  }
+}
+
+void WinogradTileRows(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
+                      const float* residual, float* y, int64_t begin, int64_t end) {
+  const hn::ScalableTag<float> d;
+  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const auto tiles = static_cast<size_t>(s.tiles_w), in_ch = static_cast<size_t>(s.in_ch);
+  const auto out_ch = static_cast<size_t>(s.out_ch), in_pad = static_cast<size_t>(s.in_pad);
+  const auto out_pad = static_cast<size_t>(s.out_pad);
+  const size_t v_position = tiles * in_pad, m_position = tiles * out_pad;   // floats per position f
+  const auto positions = static_cast<size_t>(kWinogradPositions);
+  float* v = runtime::thread_scratch<WinogradScratch>(positions * (v_position + m_position));
+  float* m = v + positions * v_position;
+  const size_t panel_floats = in_ch * width, panels = out_pad / width;
+  const size_t row_stride = static_cast<size_t>(s.out_width) * out_ch;
+
+  for (int64_t tile_row = begin; tile_row < end; ++tile_row) {
+    const int64_t n = tile_row / s.tiles_h, i = tile_row % s.tiles_h;
+    // V: the input transform of every tile of the row.
+    for (size_t t = 0; t < tiles; ++t) {
+      const float* px[4][4];
+      TilePixels(s, x, zeros, n, i, static_cast<int64_t>(t), px);
+      for (size_t c = 0; c < in_ch; c += lanes) {
+        InputTransform(d, px, c, std::min(lanes, in_ch - c), v + t * in_pad + c, v_position);
+      }
+    }
+    // M_f = V_f U_f: 16 GEMMs of tiles x Cin x Cout.
+    for (size_t f = 0; f < positions; ++f) {
+      const float* v_f = v + f * v_position;
+      for (size_t p = 0; p < panels; ++p) {
+        const float* panel = u + (f * panels + p) * panel_floats;
+        float* m_f = m + f * m_position + p * width;
+        ForEvenBlocks(tiles, [&]<int R>(size_t t) {
+          hn::VFromD<decltype(d)> acc0[R], acc1[R];
+          for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+          PanelMulAdd<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, acc0, acc1);
+          StoreRows<R>(d, acc0, acc1, m_f + t * out_pad, out_pad, width);
+        });
+      }
+    }
+    // Y: the output transform of every tile, into output rows 2i and 2i + 1.
+    const int64_t y_row = 2 * i, rows = std::min<int64_t>(2, s.out_height - y_row);
+    float* y_tile_row = y + (n * s.out_height + y_row) * static_cast<int64_t>(row_stride);
+    for (size_t t = 0; t < tiles; ++t) {
+      const size_t cols = std::min<size_t>(2, static_cast<size_t>(s.out_width) - 2 * t);
+      for (size_t c = 0; c < out_ch; c += lanes) {
+        OutputTransform(d, m + t * out_pad + c, m_position, hn::Load(d, bias + c), y_tile_row + 2 * t * out_ch + c,
+                        row_stride, out_ch, static_cast<size_t>(rows), cols, std::min(lanes, out_ch - c));
+      }
+    }
+    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, (n * s.out_height + y_row) * static_cast<int64_t>(row_stride),
+                                    rows * static_cast<int64_t>(row_stride));
+  }
+}
+
+WinogradTarget ChosenWinogradTarget() {
+  const hn::ScalableTag<float> d;
+  return {static_cast<int64_t>(2 * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &WinogradTileRows};
+}
+
+}  // namespace litevit::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace litevit::simd {
+namespace {
+HWY_EXPORT(ChosenWinogradTarget);
+WinogradTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenWinogradTarget)(); }
+}  // namespace
+}  // namespace litevit::simd
+
+namespace litevit::runtime::hwy {
+namespace {
+
+// 3x3, stride 1, no dilation, one group, channels last: what F(2x2, 3x3)
+// computes; of 8 or more input channels, like conv2d_hwy (fewer leave the
+// GEMMs too shallow: a stem's 3 channels stay on oneDNN).
+bool winograd_applies(const graph::Graph& graph, const graph::Node& node) {
+  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
+  if (a == nullptr || !a->channels_last || a->groups != 1) return false;
+  if (a->stride[0] != 1 || a->stride[1] != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
+  if (a->padding[0] < 0 || a->padding[1] < 0) return false;
+  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  const graph::Shape& w = graph.value(node.inputs[1]).shape;
+  return x.size() == 4 && w.size() == 4 && w[2] == 3 && w[3] == 3 && x[3] >= 8;
+}
+
+bool supports_winograd(const graph::Graph& g, const graph::Node& node) {
+  if (!weight_and_bias_bound(g, node)) return false;
+  return graph::shape_numel(g.value(node.output).shape) > 0 && winograd_applies(g, node);
+}
+
+// U_f[c, o] = (G g G^T)[f] for the 3x3 kernel g = w[o, c], in double, f = 4 row + column.
+void transform_kernel(const float* g, double (&u)[16]) {
+  double gg[4][3];   // G g
+  for (int x = 0; x < 3; ++x) {
+    const double g0 = g[x], g1 = g[3 + x], g2 = g[6 + x];
+    gg[0][x] = g0;
+    gg[1][x] = 0.5 * (g0 + g1 + g2);
+    gg[2][x] = 0.5 * (g0 - g1 + g2);
+    gg[3][x] = g2;
+  }
+  for (int r = 0; r < 4; ++r) {   // (G g) G^T
+    const double h0 = gg[r][0], h1 = gg[r][1], h2 = gg[r][2];
+    u[4 * r + 0] = h0;
+    u[4 * r + 1] = 0.5 * (h0 + h1 + h2);
+    u[4 * r + 2] = 0.5 * (h0 - h1 + h2);
+    u[4 * r + 3] = h2;
+  }
+}
+
+class WinogradConvKernel final : public Kernel {
+ public:
+  WinogradConvKernel(const graph::Graph& g, const graph::Node& node) : target_(simd::chosen_target()) {
+    const auto& a = std::get<graph::Conv2dAttrs>(node.attrs);
+    const graph::Shape& xs = g.value(node.inputs[0]).shape;   // [N,H,W,C]
+    const graph::Shape& ys = g.value(node.output).shape;      // [N,Ho,Wo,O]
+    const int64_t width = target_.panel_width;
+    shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .out_ch = ys[3],
+              .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
+              .tiles_h = (ys[1] + 1) / 2, .tiles_w = (ys[2] + 1) / 2,
+              .in_pad = round_up(xs[3], target_.lanes), .out_pad = round_up(ys[3], width),
+              .epilogue = a.epilogue};
+    // U packed per position f as panels [out_pad / P][in_ch][P] of U_f[c, o].
+    const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.out_pad / width;
+    const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
+    u_ = ::hwy::AllocateAligned<float>(static_cast<size_t>(simd::kWinogradPositions * shape_.out_pad * in_ch));
+    std::fill(u_.get(), u_.get() + simd::kWinogradPositions * shape_.out_pad * in_ch, 0.0f);
+    for (int64_t o = 0; o < out_ch; ++o) {
+      for (int64_t c = 0; c < in_ch; ++c) {
+        double u[16];
+        transform_kernel(w + (o * in_ch + c) * 9, u);
+        for (int64_t f = 0; f < simd::kWinogradPositions; ++f) {
+          const int64_t panel = f * panels + o / width;
+          u_[static_cast<size_t>((panel * in_ch + c) * width + o % width)] = static_cast<float>(u[f]);
+        }
+      }
+    }
+    bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, out_ch, shape_.out_pad);
+    zeros_ = padded(nullptr, 0, shape_.in_pad);
+  }
+
+  const char* name() const override { return "conv2d_winograd_hwy"; }
+  bool packed_input(size_t index) const override { return index == 1 || index == 2; }
+
+  void run(const KernelContext& c) const override {
+    const float* residual = shape_.epilogue.residual ? c.inputs.back().data : nullptr;
+    const int64_t tile_rows = shape_.batch * shape_.tiles_h;
+    // Work per tile row in multiply-adds over 8 (a vector FMA on AVX2), as conv2d.cpp.
+    const int64_t work = shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch * shape_.out_ch / 8;
+    parallel_for(c.threads, tile_rows, work, [&](int64_t begin, int64_t end) {
+      target_.tile_rows(shape_, u_.get(), bias_.get(), zeros_.get(), c.in(0), residual, c.output, begin, end);
+    });
+  }
+
+ private:
+  simd::WinogradTarget target_;   // the target the weights were packed for
+  simd::WinogradShape shape_;
+  ::hwy::AlignedFreeUniquePtr<float[]> u_, bias_, zeros_;
+};
+
+std::unique_ptr<Kernel> create_winograd(const CompileContext& context, const graph::Node& node) {
+  return std::make_unique<WinogradConvKernel>(context.graph, node);
+}
+
+}  // namespace
+
+const FastKernel kWinogradConv2d{"conv2d_winograd_hwy", graph::OpKind::kConv2d, supports_winograd, create_winograd};
+
+}  // namespace litevit::runtime::hwy
+#endif  // HWY_ONCE
