@@ -3,8 +3,10 @@
 // conv_kxk and conv_fusion shapes, odd heights and widths (the last tile
 // row and column half outside the output), channel counts that are not a
 // whole vector (input tails) or panel (output tails), paddings 0-3, every
-// epilogue, a batch split across threads mid-image, concurrent runs of one
-// plan; and the nodes it must leave to conv2d_hwy and oneDNN.
+// epilogue, a batch split across threads mid-image; both ways of splitting
+// the work (tile rows, and on maps of at most 16 tiles output channel
+// panels of whole images); concurrent runs of one plan; and the nodes it
+// must leave to conv2d_hwy and oneDNN.
 #include <gtest/gtest.h>
 
 #include "graph/builder.h"
@@ -71,11 +73,26 @@ TEST(conv2d_winograd_hwy, Paddings) {
 }
 
 TEST(conv2d_winograd_hwy, EpiloguesAndNoBias) {
+  // 5x7 is 12 tiles (whole images, the epilogue a pass of its own); 11x12 is
+  // 36 (tile rows, the epilogue per tile row).
   for (Activation act : {Activation::kNone, Activation::kRelu, Activation::kGelu, Activation::kSilu,
                          Activation::kSigmoid, Activation::kHardSwish, Activation::kRelu6}) {
-    expect_matches_reference({.height = 5, .width = 7, .in = 9, .out = 10, .act = act, .residual = true}, {1});
+    expect_matches_reference({.height = 5, .width = 7, .in = 9, .out = 10, .act = act, .residual = true}, {1, 2});
+    expect_matches_reference({.height = 11, .width = 12, .in = 9, .out = 10, .act = act, .residual = true}, {1, 2});
   }
   expect_matches_reference({.height = 6, .width = 5, .in = 8, .out = 17, .bias = false});
+  expect_matches_reference({.height = 12, .width = 10, .in = 8, .out = 17, .bias = false});
+}
+
+TEST(conv2d_winograd_hwy, WholeImagesSplitByPanels) {
+  // Maps of at most 16 tiles: threads take output channel panels of every
+  // tile. 1-7 panels on 1-3 threads (fewer panels than threads included),
+  // panel tails, and a batch (each image one unit).
+  for (int64_t out : {8, 16, 17, 40, 80, 100}) {
+    expect_matches_reference({.height = 8, .width = 8, .in = 24, .out = out, .act = Activation::kSilu});
+  }
+  expect_matches_reference({.batch = 3, .height = 8, .width = 7, .in = 16, .out = 40, .residual = true});
+  expect_matches_reference({.batch = 2, .height = 1, .width = 1, .in = 8, .out = 33});
 }
 
 TEST(conv2d_winograd_hwy, BatchOfImages) {
@@ -101,8 +118,12 @@ TEST(conv2d_winograd_hwy, OnlyThreeByThreeStrideOne) {
 }
 
 TEST(conv2d_winograd_hwy, ConcurrentRunsGiveTheSameBits) {
-  litevit::testing_util::expect_concurrent_runs_identical(
-      conv_graph({.height = 32, .width = 32, .in = 16, .out = 24, .act = Activation::kSilu}), "conv2d_winograd_hwy");
+  for (int64_t size : {32, 8}) {   // tile rows split, whole images split by panels
+    SCOPED_TRACE(size);
+    litevit::testing_util::expect_concurrent_runs_identical(
+        conv_graph({.height = size, .width = size, .in = 16, .out = 40, .act = Activation::kSilu, .residual = true}),
+        "conv2d_winograd_hwy");
+  }
 }
 
 }  // namespace

@@ -22,12 +22,17 @@
 // two or three terms, so the results stay as close to the direct sum as
 // conv2d_hwy's (the tests compare both with the reference kernel).
 //
-// Threads split the tile rows (2 output rows of one image) of all images into
-// contiguous pieces. Per tile row, in per-thread scratch: the input
-// transform of its tiles V [16][tiles][Cin], the 16 GEMMs into M
-// [16][tiles][Cout] with conv2d_hwy's microkernel (gemm-inl.h) against U
-// packed per f as panels, then the output transform (+ bias) into y, and
-// the epilogue over the tile row's output rows while they are in cache.
+// The unit of work is a set of tiles and a range of output channel panels
+// (WinogradTiles): in per-thread scratch, the input transform of the tiles
+// V [16][tiles][Cin], the 16 GEMMs into M [16][tiles][Cout] with
+// conv2d_hwy's microkernel (gemm-inl.h) against U packed per f as panels,
+// then the output transform (+ bias) into y. On maps of more than 16 tiles
+// threads split the tile rows (2 output rows of one image) of all images
+// into contiguous pieces, a unit per tile row with every panel, and apply
+// the epilogue to its output rows while they are in cache. On smaller maps
+// (8x8 and less) threads split the panels, a unit per image with all its
+// tiles, so that each thread reads only its part of U, once per image
+// (kWholeImageMaxTiles); the epilogue is a pass of its own.
 // Input pixels outside the image (the padding, the last tile of an odd
 // width or height) are read from a row of zeros.
 #include <algorithm>
@@ -54,20 +59,25 @@ struct WinogradShape {
   int64_t batch, height, width, in_ch, out_ch, pad_h, pad_w, out_height, out_width;
   int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
   int64_t in_pad, out_pad;    // in_ch rounded up to a vector, out_ch to a panel: the scratch strides
+  int64_t panels;             // out_pad / panel width
   graph::Epilogue epilogue;
 };
 
-// Tile rows [begin, end) of the batch's (tile row = n * tiles_h + i).
-// u: [16][out_pad / P][in_ch][P] (P = panel width), zero past out_ch; bias
+// u: [16][panels][in_ch][P] (P = panel width), zero past out_ch; bias
 // [out_pad]; zeros: in_pad zeros (the pixels outside the image).
+// Tile rows [begin, end) of the batch's (tile row = n * tiles_h + i), epilogue included.
 using WinogradTileRowsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias,
                                     const float* zeros, const float* x, const float* residual, float* y,
                                     int64_t begin, int64_t end);
+// Output channel panels [begin, end) of every tile of every image, no epilogue.
+using WinogradPanelsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias, const float* zeros,
+                                  const float* x, float* y, int64_t begin, int64_t end);
 
 // What the chosen target packs for (panel width P = 2 vectors, vector width) and runs.
 struct WinogradTarget {
   int64_t panel_width, lanes;
   WinogradTileRowsFn tile_rows;
+  WinogradPanelsFn panels;
 };
 
 struct WinogradScratch;   // thread_scratch's owner tag: V and M of one tile row
@@ -153,62 +163,90 @@ HWY_INLINE void OutputTransform(D d, const float* HWY_RESTRICT m, size_t positio
   }
 }
 
-void WinogradTileRows(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
-                      const float* residual, float* y, int64_t begin, int64_t end) {
+// Tiles [tile_begin, tile_end) of image n (tile = i tiles_w + j), output
+// channel panels [panel_begin, panel_end): V of the tiles (every input
+// channel), M_f = V_f U_f for those panels, and Y = A^T M A + bias into y,
+// no epilogue. v and m: scratch for tile_end - tile_begin tiles.
+void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
+                   float* y, int64_t n, int64_t tile_begin, int64_t tile_end, int64_t panel_begin, int64_t panel_end,
+                   float* HWY_RESTRICT v, float* HWY_RESTRICT m) {
   const hn::ScalableTag<float> d;
   const size_t lanes = hn::Lanes(d), width = 2 * lanes;
-  const auto tiles = static_cast<size_t>(s.tiles_w), in_ch = static_cast<size_t>(s.in_ch);
+  const auto tiles = static_cast<size_t>(tile_end - tile_begin), in_ch = static_cast<size_t>(s.in_ch);
   const auto out_ch = static_cast<size_t>(s.out_ch), in_pad = static_cast<size_t>(s.in_pad);
-  const auto out_pad = static_cast<size_t>(s.out_pad);
+  const auto out_pad = static_cast<size_t>(s.out_pad), panels = out_pad / width;
   const size_t v_position = tiles * in_pad, m_position = tiles * out_pad;   // floats per position f
-  const auto positions = static_cast<size_t>(kWinogradPositions);
-  float* v = runtime::thread_scratch<WinogradScratch>(positions * (v_position + m_position));
-  float* m = v + positions * v_position;
-  const size_t panel_floats = in_ch * width, panels = out_pad / width;
-  const size_t row_stride = static_cast<size_t>(s.out_width) * out_ch;
+  const size_t panel_floats = in_ch * width, row_stride = static_cast<size_t>(s.out_width) * out_ch;
+  // V: the input transform of every tile.
+  for (size_t t = 0; t < tiles; ++t) {
+    const int64_t tile = tile_begin + static_cast<int64_t>(t);
+    const float* px[4][4];
+    TilePixels(s, x, zeros, n, tile / s.tiles_w, tile % s.tiles_w, px);
+    for (size_t c = 0; c < in_ch; c += lanes) {
+      InputTransform(d, px, c, std::min(lanes, in_ch - c), v + t * in_pad + c, v_position);
+    }
+  }
+  // M_f = V_f U_f: 16 GEMMs of tiles x Cin x (the panels' columns).
+  for (size_t f = 0; f < static_cast<size_t>(kWinogradPositions); ++f) {
+    const float* v_f = v + f * v_position;
+    for (auto p = static_cast<size_t>(panel_begin); p < static_cast<size_t>(panel_end); ++p) {
+      const float* panel = u + (f * panels + p) * panel_floats;
+      float* m_f = m + f * m_position + p * width;
+      ForEvenBlocks(tiles, [&]<int R>(size_t t) {
+        hn::VFromD<decltype(d)> acc0[R], acc1[R];
+        for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
+        PanelMulAdd<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, acc0, acc1);
+        StoreRows<R>(d, acc0, acc1, m_f + t * out_pad, out_pad, width);
+      });
+    }
+  }
+  // Y: the output transform of every tile, for the panels' channels.
+  const size_t c_begin = static_cast<size_t>(panel_begin) * width;
+  const size_t c_end = std::min(out_ch, static_cast<size_t>(panel_end) * width);
+  for (size_t t = 0; t < tiles; ++t) {
+    const int64_t tile = tile_begin + static_cast<int64_t>(t);
+    const int64_t i = tile / s.tiles_w, j = tile % s.tiles_w;
+    const auto rows = static_cast<size_t>(std::min<int64_t>(2, s.out_height - 2 * i));
+    const auto cols = static_cast<size_t>(std::min<int64_t>(2, s.out_width - 2 * j));
+    float* y_tile = y + ((n * s.out_height + 2 * i) * s.out_width + 2 * j) * s.out_ch;
+    for (size_t c = c_begin; c < c_end; c += lanes) {
+      OutputTransform(d, m + t * out_pad + c, m_position, hn::Load(d, bias + c), y_tile + c, row_stride, out_ch, rows,
+                      cols, std::min(lanes, c_end - c));
+    }
+  }
+}
 
+// Tile rows [begin, end) of the batch's (tile row = n tiles_h + i), every
+// panel, each followed by its output rows' epilogue.
+void WinogradTileRows(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
+                      const float* residual, float* y, int64_t begin, int64_t end) {
+  const size_t positions = kWinogradPositions, tiles = static_cast<size_t>(s.tiles_w);
+  float* v = runtime::thread_scratch<WinogradScratch>(positions * tiles * static_cast<size_t>(s.in_pad + s.out_pad));
+  float* m = v + positions * tiles * static_cast<size_t>(s.in_pad);
+  const int64_t row_floats = s.out_width * s.out_ch;
   for (int64_t tile_row = begin; tile_row < end; ++tile_row) {
     const int64_t n = tile_row / s.tiles_h, i = tile_row % s.tiles_h;
-    // V: the input transform of every tile of the row.
-    for (size_t t = 0; t < tiles; ++t) {
-      const float* px[4][4];
-      TilePixels(s, x, zeros, n, i, static_cast<int64_t>(t), px);
-      for (size_t c = 0; c < in_ch; c += lanes) {
-        InputTransform(d, px, c, std::min(lanes, in_ch - c), v + t * in_pad + c, v_position);
-      }
-    }
-    // M_f = V_f U_f: 16 GEMMs of tiles x Cin x Cout.
-    for (size_t f = 0; f < positions; ++f) {
-      const float* v_f = v + f * v_position;
-      for (size_t p = 0; p < panels; ++p) {
-        const float* panel = u + (f * panels + p) * panel_floats;
-        float* m_f = m + f * m_position + p * width;
-        ForEvenBlocks(tiles, [&]<int R>(size_t t) {
-          hn::VFromD<decltype(d)> acc0[R], acc1[R];
-          for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-          PanelMulAdd<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, acc0, acc1);
-          StoreRows<R>(d, acc0, acc1, m_f + t * out_pad, out_pad, width);
-        });
-      }
-    }
-    // Y: the output transform of every tile, into output rows 2i and 2i + 1.
+    WinogradTiles(s, u, bias, zeros, x, y, n, i * s.tiles_w, (i + 1) * s.tiles_w, 0, s.panels, v, m);
     const int64_t y_row = 2 * i, rows = std::min<int64_t>(2, s.out_height - y_row);
-    float* y_tile_row = y + (n * s.out_height + y_row) * static_cast<int64_t>(row_stride);
-    for (size_t t = 0; t < tiles; ++t) {
-      const size_t cols = std::min<size_t>(2, static_cast<size_t>(s.out_width) - 2 * t);
-      for (size_t c = 0; c < out_ch; c += lanes) {
-        OutputTransform(d, m + t * out_pad + c, m_position, hn::Load(d, bias + c), y_tile_row + 2 * t * out_ch + c,
-                        row_stride, out_ch, static_cast<size_t>(rows), cols, std::min(lanes, out_ch - c));
-      }
-    }
-    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, (n * s.out_height + y_row) * static_cast<int64_t>(row_stride),
-                                    rows * static_cast<int64_t>(row_stride));
+    runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, (n * s.out_height + y_row) * row_floats, rows * row_floats);
+  }
+}
+
+// Every tile of every image, output channel panels [begin, end); no epilogue.
+void WinogradPanels(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
+                    float* y, int64_t begin, int64_t end) {
+  const size_t positions = kWinogradPositions, tiles = static_cast<size_t>(s.tiles_h * s.tiles_w);
+  float* v = runtime::thread_scratch<WinogradScratch>(positions * tiles * static_cast<size_t>(s.in_pad + s.out_pad));
+  float* m = v + positions * tiles * static_cast<size_t>(s.in_pad);
+  for (int64_t n = 0; n < s.batch; ++n) {
+    WinogradTiles(s, u, bias, zeros, x, y, n, 0, s.tiles_h * s.tiles_w, begin, end, v, m);
   }
 }
 
 WinogradTarget ChosenWinogradTarget() {
   const hn::ScalableTag<float> d;
-  return {static_cast<int64_t>(2 * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &WinogradTileRows};
+  return {static_cast<int64_t>(2 * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &WinogradTileRows,
+          &WinogradPanels};
 }
 
 }  // namespace litevit::simd::HWY_NAMESPACE
@@ -262,6 +300,19 @@ void transform_kernel(const float* g, double (&u)[16]) {
   }
 }
 
+// Maps of at most this many tiles (8x8 outputs) run as whole images, the
+// threads splitting the output channels. Per tile row, the rows split ran
+// through all of U (16/9 of the weights' size: 3.3 MB for MobileViT-s's
+// 320 -> 160 conv_fusion) for 4 tiles x 2 rows, from L3 or memory; whole
+// images read each thread's part of U once per image. litevit profile,
+// stages.4.1 (8x8), ms, rows split -> whole images, 2 threads: MobileViT-s
+// conv_fusion 0.45 -> 0.34, conv_kxk 0.24 -> 0.16; xs 0.17 -> 0.13,
+// 0.084 -> 0.067; xxs 0.117 -> 0.097, 0.056 -> 0.047; 1 thread: s 0.70 ->
+// 0.57, 0.34 -> 0.27. At 16x16 (64 tiles, V and M of an image past L2)
+// whole images were level on s and slower on xs (0.25 -> 0.29) and xxs
+// (0.17 -> 0.18); at 32x32 1.5-1.9x slower.
+constexpr int64_t kWholeImageMaxTiles = 16;
+
 class WinogradConvKernel final : public Kernel {
  public:
   WinogradConvKernel(const graph::Graph& g, const graph::Node& node) : target_(simd::chosen_target()) {
@@ -273,9 +324,9 @@ class WinogradConvKernel final : public Kernel {
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
               .tiles_h = (ys[1] + 1) / 2, .tiles_w = (ys[2] + 1) / 2,
               .in_pad = round_up(xs[3], target_.lanes), .out_pad = round_up(ys[3], width),
-              .epilogue = a.epilogue};
+              .panels = round_up(ys[3], width) / width, .epilogue = a.epilogue};
     // U packed per position f as panels [out_pad / P][in_ch][P] of U_f[c, o].
-    const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.out_pad / width;
+    const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.panels;
     const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
     u_ = ::hwy::AllocateAligned<float>(static_cast<size_t>(simd::kWinogradPositions * shape_.out_pad * in_ch));
     std::fill(u_.get(), u_.get() + simd::kWinogradPositions * shape_.out_pad * in_ch, 0.0f);
@@ -291,6 +342,7 @@ class WinogradConvKernel final : public Kernel {
     }
     bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, out_ch, shape_.out_pad);
     zeros_ = padded(nullptr, 0, shape_.in_pad);
+    whole_images_ = shape_.tiles_h * shape_.tiles_w <= kWholeImageMaxTiles;
   }
 
   const char* name() const override { return "conv2d_winograd_hwy"; }
@@ -298,6 +350,18 @@ class WinogradConvKernel final : public Kernel {
 
   void run(const KernelContext& c) const override {
     const float* residual = shape_.epilogue.residual ? c.inputs.back().data : nullptr;
+    if (whole_images_) {
+      // Work per panel in multiply-adds over 8.
+      const int64_t work = shape_.batch * shape_.tiles_h * shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch *
+                           target_.panel_width / 8;
+      parallel_for(c.threads, shape_.panels, work, [&](int64_t begin, int64_t end) {
+        target_.panels(shape_, u_.get(), bias_.get(), zeros_.get(), c.in(0), c.output, begin, end);
+      });
+      if (shape_.epilogue.act != graph::Activation::kNone || residual != nullptr) {
+        apply_epilogue(shape_.epilogue.act, c.output, residual, graph::shape_numel(c.output_shape), c.threads);
+      }
+      return;
+    }
     const int64_t tile_rows = shape_.batch * shape_.tiles_h;
     // Work per tile row in multiply-adds over 8 (a vector FMA on AVX2), as conv2d.cpp.
     const int64_t work = shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch * shape_.out_ch / 8;
@@ -309,6 +373,7 @@ class WinogradConvKernel final : public Kernel {
  private:
   simd::WinogradTarget target_;   // the target the weights were packed for
   simd::WinogradShape shape_;
+  bool whole_images_;             // threads split output channels, not tile rows (small maps)
   ::hwy::AlignedFreeUniquePtr<float[]> u_, bias_, zeros_;
 };
 
