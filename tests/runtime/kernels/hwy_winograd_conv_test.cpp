@@ -84,6 +84,16 @@ TEST(conv2d_winograd_hwy, EpiloguesAndNoBias) {
   expect_matches_reference({.height = 12, .width = 10, .in = 8, .out = 17, .bias = false});
 }
 
+TEST(conv2d_winograd_hwy, UnitsOfSeveralTileRows) {
+  // Narrow maps of more than 16 tiles: units of ceil(16 / tiles a row) tile
+  // rows, the last unit of an image shorter (13x8: 7 tile rows of 4 tiles
+  // in units of 4, the last tile row half outside), units split across
+  // threads inside and across images.
+  expect_matches_reference({.height = 13, .width = 8, .in = 16, .out = 24, .act = Activation::kSilu, .residual = true});
+  expect_matches_reference({.batch = 2, .height = 13, .width = 7, .in = 8, .out = 17});
+  expect_matches_reference({.height = 40, .width = 3, .in = 8, .out = 8});   // 16 tiles a unit of 16 tile rows
+}
+
 TEST(conv2d_winograd_hwy, WholeImagesSplitByPanels) {
   // Maps of at most 16 tiles: threads take output channel panels of every
   // tile. 1-7 panels on 1-3 threads (fewer panels than threads included),

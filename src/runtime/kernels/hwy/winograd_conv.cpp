@@ -28,8 +28,9 @@
 // conv2d_hwy's microkernel (gemm-inl.h) against U packed per f as panels,
 // then the output transform (+ bias) into y. On maps of more than 16 tiles
 // threads split the tile rows (2 output rows of one image) of all images
-// into contiguous pieces, a unit per tile row with every panel, and apply
-// the epilogue to its output rows while they are in cache. On smaller maps
+// into contiguous pieces, a unit per tile row (per 2 on 16x16 maps,
+// kMinUnitTiles) with every panel, and apply the epilogue to its output
+// rows while they are in cache. On smaller maps
 // (8x8 and less) threads split the panels, a unit per image with all its
 // tiles, so that each thread reads only its part of U, once per image
 // (kWholeImageMaxTiles); the epilogue is a pass of its own.
@@ -60,12 +61,14 @@ struct WinogradShape {
   int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
   int64_t in_pad, out_pad;    // in_ch rounded up to a vector, out_ch to a panel: the scratch strides
   int64_t panels;             // out_pad / panel width
+  int64_t unit_rows;          // tile rows per unit of work when threads split tile rows
   graph::Epilogue epilogue;
 };
 
 // u: [16][panels][in_ch][P] (P = panel width), zero past out_ch; bias
 // [out_pad]; zeros: in_pad zeros (the pixels outside the image).
-// Tile rows [begin, end) of the batch's (tile row = n * tiles_h + i), epilogue included.
+// Units [begin, end) of the batch's: unit = n * units per image + g, tile
+// rows [g unit_rows, (g + 1) unit_rows) of image n; epilogue included.
 using WinogradTileRowsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias,
                                     const float* zeros, const float* x, const float* residual, float* y,
                                     int64_t begin, int64_t end);
@@ -220,14 +223,14 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
 // panel, each followed by its output rows' epilogue.
 void WinogradTileRows(const WinogradShape& s, const float* u, const float* bias, const float* zeros, const float* x,
                       const float* residual, float* y, int64_t begin, int64_t end) {
-  const size_t positions = kWinogradPositions, tiles = static_cast<size_t>(s.tiles_w);
+  const size_t positions = kWinogradPositions, tiles = static_cast<size_t>(s.unit_rows * s.tiles_w);
   float* v = runtime::thread_scratch<WinogradScratch>(positions * tiles * static_cast<size_t>(s.in_pad + s.out_pad));
   float* m = v + positions * tiles * static_cast<size_t>(s.in_pad);
-  const int64_t row_floats = s.out_width * s.out_ch;
-  for (int64_t tile_row = begin; tile_row < end; ++tile_row) {
-    const int64_t n = tile_row / s.tiles_h, i = tile_row % s.tiles_h;
-    WinogradTiles(s, u, bias, zeros, x, y, n, i * s.tiles_w, (i + 1) * s.tiles_w, 0, s.panels, v, m);
-    const int64_t y_row = 2 * i, rows = std::min<int64_t>(2, s.out_height - y_row);
+  const int64_t row_floats = s.out_width * s.out_ch, units = (s.tiles_h + s.unit_rows - 1) / s.unit_rows;
+  for (int64_t unit = begin; unit < end; ++unit) {
+    const int64_t n = unit / units, i = unit % units * s.unit_rows, i_end = std::min(s.tiles_h, i + s.unit_rows);
+    WinogradTiles(s, u, bias, zeros, x, y, n, i * s.tiles_w, i_end * s.tiles_w, 0, s.panels, v, m);
+    const int64_t y_row = 2 * i, rows = std::min(2 * i_end, s.out_height) - y_row;
     runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, (n * s.out_height + y_row) * row_floats, rows * row_floats);
   }
 }
@@ -313,6 +316,16 @@ void transform_kernel(const float* g, double (&u)[16]) {
 // (0.17 -> 0.18); at 32x32 1.5-1.9x slower.
 constexpr int64_t kWholeImageMaxTiles = 16;
 
+// When threads split tile rows, a unit of work is enough whole tile rows
+// for this many tiles: 2 tile rows of a 16x16 map (8 tiles each) share
+// one pass over U, and their GEMMs run in blocks of 6 + 5 + 5 tiles instead
+// of 4 + 4. litevit profile, stages.3.1 (16x16), best of 2 x 150 runs, ms,
+// 1 -> 2 tile rows per unit, 2 threads: MobileViT-s conv_fusion 0.71 ->
+// 0.64, conv_kxk 0.36 -> 0.34; xs 0.26 -> 0.24, 0.12 -> 0.11; xxs 0.20 ->
+// 0.17, 0.094 -> 0.081. At 32x32 (16 tiles a row) 2 rows were level and 4
+// rows slower.
+constexpr int64_t kMinUnitTiles = 16;
+
 class WinogradConvKernel final : public Kernel {
  public:
   WinogradConvKernel(const graph::Graph& g, const graph::Node& node) : target_(simd::chosen_target()) {
@@ -324,7 +337,9 @@ class WinogradConvKernel final : public Kernel {
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
               .tiles_h = (ys[1] + 1) / 2, .tiles_w = (ys[2] + 1) / 2,
               .in_pad = round_up(xs[3], target_.lanes), .out_pad = round_up(ys[3], width),
-              .panels = round_up(ys[3], width) / width, .epilogue = a.epilogue};
+              .panels = round_up(ys[3], width) / width,
+              .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + (ys[2] + 1) / 2 - 1) / ((ys[2] + 1) / 2)),
+              .epilogue = a.epilogue};
     // U packed per position f as panels [out_pad / P][in_ch][P] of U_f[c, o].
     const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.panels;
     const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
@@ -362,10 +377,11 @@ class WinogradConvKernel final : public Kernel {
       }
       return;
     }
-    const int64_t tile_rows = shape_.batch * shape_.tiles_h;
-    // Work per tile row in multiply-adds over 8 (a vector FMA on AVX2), as conv2d.cpp.
-    const int64_t work = shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch * shape_.out_ch / 8;
-    parallel_for(c.threads, tile_rows, work, [&](int64_t begin, int64_t end) {
+    const int64_t units = shape_.batch * ((shape_.tiles_h + shape_.unit_rows - 1) / shape_.unit_rows);
+    // Work per unit in multiply-adds over 8 (a vector FMA on AVX2), as conv2d.cpp.
+    const int64_t work =
+        shape_.unit_rows * shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch * shape_.out_ch / 8;
+    parallel_for(c.threads, units, work, [&](int64_t begin, int64_t end) {
       target_.tile_rows(shape_, u_.get(), bias_.get(), zeros_.get(), c.in(0), residual, c.output, begin, end);
     });
   }
