@@ -16,7 +16,8 @@ Command add_profile_command(CLI::App& app) {
   struct Args {
     std::string model, weights, input_shape;
     int64_t batch = 1;
-    int threads = 0, runs = 20, top = 15;
+    int threads = 0, runs = 20, warmup = 3, top = 15;
+    double min_time = 1.0;
     bool reference = false;
     std::vector<std::string> disabled_passes, disabled_kernels;
   };
@@ -27,7 +28,15 @@ Command add_profile_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Batch size at the default resolution")->check(CLI::PositiveNumber);
   cmd->add_option("--input-shape", args->input_shape, "Input shape N,C,H,W");
   cmd->add_option("--threads", args->threads, "Threads (default: physical cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--runs", args->runs, "Timed runs (median per node)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", args->runs, "Timed runs at least (median per node)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--min-time", args->min_time, "Seconds of timed runs at least")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Untimed runs before timing")
+      ->check(CLI::Range(0, 100000000))
+      ->capture_default_str();
   cmd->add_option("--top", args->top, "Slowest nodes to list")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_flag("--reference", args->reference, "Profile the reference kernels");
   cmd->add_option("--disable-pass", args->disabled_passes, "Skip a graph pass (repeatable)");
@@ -46,7 +55,9 @@ Command add_profile_command(CLI::App& app) {
     std::mt19937 rng(0);
     std::normal_distribution<float> normal;
     for (float& v : input.data) v = normal(rng);
-    const auto nodes = model.profile(input, args->runs);
+    const Model::Profile profile =
+        model.profile(input, {.warmup = args->warmup, .min_runs = args->runs, .min_seconds = args->min_time});
+    const auto& nodes = profile.nodes;
 
     double total = 0.0;
     struct Group {
@@ -64,8 +75,8 @@ Command add_profile_command(CLI::App& app) {
     }
     std::vector<std::pair<std::string, Group>> sorted(groups.begin(), groups.end());
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
-    fmt::print("{}: input [{}], sum of node medians {:.3f} ms over {} runs\n\n", model.name(), fmt::join(shape, ","),
-               total, args->runs);
+    fmt::print("{}: input [{}], sum of node medians {:.3f} ms over {} runs (after {} warmup)\n\n", model.name(),
+               fmt::join(shape, ","), total, profile.runs, args->warmup);
     fmt::print("{:<24} {:>6} {:>10} {:>7} {:>10}\n", "kernel", "calls", "ms", "%", "GFLOP/s");
     for (const auto& [kernel, g] : sorted) {
       const std::string rate = g.macs > 0 && g.ms > 0 ? fmt::format("{:.1f}", 2.0 * static_cast<double>(g.macs) / (g.ms * 1e6)) : "";

@@ -114,14 +114,26 @@ class Model {
   // first input of a new shape). Needs weights.
   void prepare(const std::vector<int64_t>& input_shape);
 
-  // Per-node wall time over `runs` runs of `input` (after one warm-up run).
+  // Per-node wall time over timed runs of `input`, after untimed warm-up
+  // runs (the first runs after loading are slower: clocks ramping up, pages
+  // touched for the first time).
   struct NodeProfile {
     std::string op, module_path, kernel;
     std::vector<int64_t> output_shape;
     int64_t macs = 0;
     double ms = 0.0;         // median over the runs
   };
-  std::vector<NodeProfile> profile(const Tensor& input, int runs);
+  struct ProfileOptions {
+    int warmup = 3;             // untimed runs first
+    int min_runs = 20;          // timed runs: at least this many,
+    double min_seconds = 1.0;   // and until this long has passed
+  };
+  struct Profile {
+    std::vector<NodeProfile> nodes;
+    int runs = 0;               // timed runs done
+  };
+  Profile profile(const Tensor& input, const ProfileOptions& options);
+  Profile profile(const Tensor& input) { return profile(input, ProfileOptions{}); }
 
   // Runs `input` ([N, C, H, W], fp32). Returns the outputs in order
   // ("features", "logits"). Thread-safe once the shape has been compiled.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cmath>
 #include <fstream>
@@ -149,24 +150,28 @@ ModelInfo Model::info(const std::vector<int64_t>& input_shape, bool compiled) co
 
 void Model::prepare(const std::vector<int64_t>& input_shape) { impl_->plan_for(input_shape); }
 
-std::vector<Model::NodeProfile> Model::profile(const Tensor& input, int runs) {
+Model::Profile Model::profile(const Tensor& input, const ProfileOptions& options) {
   const auto plan = impl_->plan_for(input.shape);
   const graph::Graph& graph = plan->graph();
   const std::vector<std::string> kernels = plan->kernel_names();
-  plan->run({&input});
+  for (int r = 0; r < options.warmup; ++r) plan->run({&input});
   std::vector<std::vector<double>> per_run(graph.nodes().size());
-  for (int r = 0; r < std::max(1, runs); ++r) {
+  const auto start = std::chrono::steady_clock::now();
+  int runs = 0;
+  while (runs < std::max(1, options.min_runs) ||
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < options.min_seconds) {
     std::vector<double> seconds(graph.nodes().size(), 0.0);
     plan->run({&input}, &seconds);
     for (size_t n = 0; n < seconds.size(); ++n) per_run[n].push_back(seconds[n]);
+    ++runs;
   }
-  std::vector<NodeProfile> profile;
+  Profile profile{.nodes = {}, .runs = runs};
   for (size_t n = 0; n < graph.nodes().size(); ++n) {
     const graph::Node& node = graph.nodes()[n];
     std::vector<double>& t = per_run[n];
     std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
-    profile.push_back({std::string(graph::op_name(node.op)), node.module_path, kernels[n],
-                       graph.value(node.output).shape, graph::node_macs(graph, node), t[t.size() / 2] * 1e3});
+    profile.nodes.push_back({std::string(graph::op_name(node.op)), node.module_path, kernels[n],
+                             graph.value(node.output).shape, graph::node_macs(graph, node), t[t.size() / 2] * 1e3});
   }
   return profile;
 }

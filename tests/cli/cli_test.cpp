@@ -125,8 +125,24 @@ TEST(Cli, ListAndInfo) {
   EXPECT_NE(graph.out.find("stages.2.1.transformer.0.attn.qkv"), std::string::npos);
 }
 
+TEST(Cli, ProfileTimesEveryNode) {
+  const std::string model = "profile mobilevit_xxs --input-shape 1,3,64,64 --threads 1";
+  const Result fixed = litevit_cli(model + " --runs 3 --min-time 0 --warmup 0 --top 2");
+  ASSERT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_NE(fixed.out.find("over 3 runs (after 0 warmup)"), std::string::npos) << fixed.out;
+  EXPECT_NE(fixed.out.find("inverted_residual_hwy"), std::string::npos) << fixed.out;
+  EXPECT_NE(fixed.out.find("conv2d_winograd_hwy"), std::string::npos) << fixed.out;
+  // --min-time keeps timing past --runs: a 64x64 run takes about a millisecond.
+  const Result timed = litevit_cli(model + " --runs 1 --min-time 0.2 --top 0");
+  ASSERT_EQ(timed.exit_code, 0) << timed.err;
+  const size_t over = timed.out.find(" over ");
+  ASSERT_NE(over, std::string::npos) << timed.out;
+  EXPECT_GT(std::stoi(timed.out.substr(over + 6)), 10) << timed.out;
+  EXPECT_NE(litevit_cli(model + " --min-time -1").exit_code, 0);
+}
+
 TEST(Cli, HelpForEveryCommand) {
-  for (const char* command : {"", "list", "info", "run"}) {
+  for (const char* command : {"", "list", "info", "run", "bench", "profile"}) {
     const Result r = litevit_cli(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command << r.out;
