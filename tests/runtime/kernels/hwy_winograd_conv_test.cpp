@@ -68,7 +68,8 @@ TEST(conv2d_winograd_hwy, ChannelTails) {
 TEST(conv2d_winograd_hwy, Paddings) {
   expect_matches_reference({.height = 7, .width = 8, .in = 8, .out = 5, .padding = {0, 0}});   // output 5x6
   expect_matches_reference({.height = 6, .width = 7, .in = 8, .out = 5, .padding = {0, 1}});
-  expect_matches_reference({.height = 5, .width = 6, .in = 8, .out = 7, .padding = {2, 3}});   // output larger than input
+  // Output larger than the input.
+  expect_matches_reference({.height = 5, .width = 6, .in = 8, .out = 7, .padding = {2, 3}});
   expect_matches_reference({.height = 3, .width = 3, .in = 8, .out = 4, .padding = {0, 0}});   // one output pixel
 }
 
