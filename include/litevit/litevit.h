@@ -115,8 +115,9 @@ class Model {
   void prepare(const std::vector<int64_t>& input_shape);
 
   // Per-node wall time over timed runs of `input`, after untimed warm-up
-  // runs (the first runs after loading are slower: clocks ramping up, pages
-  // touched for the first time).
+  // runs (the first run touches the arena's and the kernels' scratch pages
+  // for the first time, and on several threads the kernels' split of work
+  // between threads settles over the first runs).
   struct NodeProfile {
     std::string op, module_path, kernel;
     std::vector<int64_t> output_shape;
