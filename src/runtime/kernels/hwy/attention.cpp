@@ -67,13 +67,6 @@ namespace hn = ::hwy::HWY_NAMESPACE;
 
 constexpr int kBlockRows = kAttentionBlockRows;
 
-// The first `count` floats at p (count >= 1, may be below a vector), the
-// other lanes zero.
-template <class D>
-HWY_INLINE hn::VFromD<D> LoadUpTo(D d, const float* HWY_RESTRICT p, size_t count) {
-  return count >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadFirst(d, p, count);
-}
-
 // Columns j.. (one panel of kVectors vectors of k^T, at kc) of
 // s[r, :] = q[r, :] k^T (+ bias[r, :]) for R rows, and max[r] raised to
 // their maximum. kLast: the panel holds the end of the row; its columns past

@@ -63,6 +63,23 @@ inline bool weight_and_bias_bound(const graph::Graph& graph, const graph::Node& 
   return !graph::has_bias(node) || is_bound_constant(graph, node.inputs[2]);
 }
 
+// The conv's attributes when it is one that conv2d_hwy and
+// conv2d_winograd_hwy can take: channels last, one group, no dilation, 4-D
+// input and weight, strides >= 1, paddings >= 0, and 8 or more input
+// channels (fewer leave their GEMMs too shallow: a stem's 3 channels stay
+// on oneDNN); null otherwise. Each kernel adds its own kernel-size and
+// stride conditions.
+inline const graph::Conv2dAttrs* dense_nhwc_conv(const graph::Graph& graph, const graph::Node& node) {
+  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
+  if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return nullptr;
+  if (node.inputs.size() < 2) return nullptr;
+  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  const graph::Shape& w = graph.value(node.inputs[1]).shape;
+  if (x.size() != 4 || w.size() != 4 || x[3] < 8) return nullptr;
+  if (a->stride[0] < 1 || a->stride[1] < 1 || a->padding[0] < 0 || a->padding[1] < 0) return nullptr;
+  return a;
+}
+
 // The kernels, one FastKernel per op, defined in the file of their op family.
 extern const FastKernel kLayerNorm;     // layer_norm.cpp
 extern const FastKernel kSoftmax;       // softmax.cpp

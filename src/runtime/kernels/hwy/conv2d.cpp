@@ -189,13 +189,9 @@ namespace {
 // stem 0.26-0.31 vs 0.28-0.30, the 1x1 convs 0.03-0.08 vs 0.04-0.08, the
 // patch embedding 0.60-0.83 vs 0.57-0.74), so they stay on oneDNN.
 bool dense_conv_pays(const graph::Graph& graph, const graph::Node& node) {
-  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
-  if (a == nullptr || !a->channels_last || a->groups != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
-  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  if (dense_nhwc_conv(graph, node) == nullptr) return false;
   const graph::Shape& w = graph.value(node.inputs[1]).shape;
-  if (x.size() != 4 || w.size() != 4) return false;
-  if (a->stride[0] < 1 || a->stride[1] < 1 || a->padding[0] < 0 || a->padding[1] < 0) return false;
-  return w[2] * w[3] > 1 && x[3] >= 8;
+  return w[2] * w[3] > 1;
 }
 
 bool supports_conv2d(const graph::Graph& g, const graph::Node& node) {

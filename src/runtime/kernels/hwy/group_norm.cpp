@@ -77,11 +77,11 @@ HWY_INLINE void ColumnSumsT(const float* x, int64_t rows, int64_t cols, const fl
   HWY_ALIGN float buffer[HWY_MAX_BYTES / sizeof(float)];
   for (size_t i = 0; i < count; i += lanes) {
     const size_t rest = std::min(lanes, count - i);
-    const auto c = rest == lanes ? hn::LoadU(d, center + i) : LoadFirst(d, center + i, rest);
+    const auto c = LoadUpTo(d, center + i, rest);
     auto acc = hn::Zero(d);
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = x + r * cols + i;
-      const auto v = hn::Sub(rest == lanes ? hn::LoadU(d, row) : LoadFirst(d, row, rest), c);
+      const auto v = hn::Sub(LoadUpTo(d, row, rest), c);
       acc = kSquared ? hn::MulAdd(v, v, acc) : hn::Add(acc, v);
     }
     hn::Store(acc, d, buffer);

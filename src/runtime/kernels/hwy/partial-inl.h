@@ -1,6 +1,7 @@
 // Loads and stores of the first `count` lanes of a vector, for the tail of a
-// row shorter than a vector (StoreUpTo: of a whole vector or fewer lanes). They never touch memory past `count` elements
-// (the row may end at the end of a buffer). Included once per SIMD target.
+// row shorter than a vector (LoadUpTo, StoreUpTo: of a whole vector or fewer
+// lanes). They never touch memory past `count` elements (the row may end at
+// the end of a buffer). Included once per SIMD target.
 #if defined(LITEVIT_HWY_PARTIAL_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef LITEVIT_HWY_PARTIAL_INL_H_
 #undef LITEVIT_HWY_PARTIAL_INL_H_
@@ -50,6 +51,13 @@ HWY_INLINE void StoreFirst(hn::VFromD<D> v, D d, float* HWY_RESTRICT p, size_t c
 }
 
 #undef LITEVIT_HWY_HAS_MASKED_MEMORY
+
+// The `count` floats at p (count >= 1, may be below a vector), the other
+// lanes zero.
+template <class D>
+HWY_INLINE hn::VFromD<D> LoadUpTo(D d, const float* HWY_RESTRICT p, size_t count) {
+  return count >= hn::Lanes(d) ? hn::LoadU(d, p) : LoadFirst(d, p, count);
+}
 
 // Stores v to the `count` floats at p; count >= 1, may be below a vector.
 template <class D>

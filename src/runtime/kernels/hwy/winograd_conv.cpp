@@ -123,13 +123,10 @@ template <class D>
 HWY_INLINE void InputTransform(D d, const float* const (&px)[4][4], size_t c, size_t count, float* HWY_RESTRICT v,
                                size_t position_stride) {
   using V = hn::VFromD<D>;
-  const size_t lanes = hn::Lanes(d);
   V t[4][4];   // B^T d: rows combined
   for (int rx = 0; rx < 4; ++rx) {
     V in[4];
-    for (int ry = 0; ry < 4; ++ry) {
-      in[ry] = count == lanes ? hn::LoadU(d, px[ry][rx] + c) : LoadFirst(d, px[ry][rx] + c, count);
-    }
+    for (int ry = 0; ry < 4; ++ry) in[ry] = LoadUpTo(d, px[ry][rx] + c, count);
     t[0][rx] = hn::Sub(in[0], in[2]);
     t[1][rx] = hn::Add(in[1], in[2]);
     t[2][rx] = hn::Sub(in[2], in[1]);
@@ -203,7 +200,7 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
   const size_t lanes = hn::Lanes(d), width = 2 * lanes;
   const auto tiles = static_cast<size_t>(tile_end - tile_begin), in_ch = static_cast<size_t>(s.in_ch);
   const auto out_ch = static_cast<size_t>(s.out_ch), in_pad = static_cast<size_t>(s.in_pad);
-  const auto out_pad = static_cast<size_t>(s.out_pad), panels = out_pad / width;
+  const auto out_pad = static_cast<size_t>(s.out_pad), panels = static_cast<size_t>(s.panels);
   const size_t v_position = PositionStride(tiles, in_pad), m_position = PositionStride(tiles, out_pad);
   const size_t panel_floats = in_ch * width, row_stride = static_cast<size_t>(s.out_width) * out_ch;
   // V: the input transform of every tile.
@@ -292,17 +289,12 @@ WinogradTarget chosen_target() { return HWY_DYNAMIC_DISPATCH(ChosenWinogradTarge
 namespace litevit::runtime::hwy {
 namespace {
 
-// 3x3, stride 1, no dilation, one group, channels last: what F(2x2, 3x3)
-// computes; of 8 or more input channels, like conv2d_hwy (fewer leave the
-// GEMMs too shallow: a stem's 3 channels stay on oneDNN).
+// Of the dense NHWC convs (common.h), the 3x3 stride-1 ones: what F(2x2, 3x3) computes.
 bool winograd_applies(const graph::Graph& graph, const graph::Node& node) {
-  const auto* a = std::get_if<graph::Conv2dAttrs>(&node.attrs);
-  if (a == nullptr || !a->channels_last || a->groups != 1) return false;
-  if (a->stride[0] != 1 || a->stride[1] != 1 || a->dilation[0] != 1 || a->dilation[1] != 1) return false;
-  if (a->padding[0] < 0 || a->padding[1] < 0) return false;
-  const graph::Shape& x = graph.value(node.inputs[0]).shape;
+  const graph::Conv2dAttrs* a = dense_nhwc_conv(graph, node);
+  if (a == nullptr || a->stride[0] != 1 || a->stride[1] != 1) return false;
   const graph::Shape& w = graph.value(node.inputs[1]).shape;
-  return x.size() == 4 && w.size() == 4 && w[2] == 3 && w[3] == 3 && x[3] >= 8;
+  return w[2] == 3 && w[3] == 3;
 }
 
 bool supports_winograd(const graph::Graph& g, const graph::Node& node) {
@@ -358,19 +350,19 @@ class WinogradConvKernel final : public Kernel {
     const auto& a = std::get<graph::Conv2dAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;   // [N,H,W,C]
     const graph::Shape& ys = g.value(node.output).shape;      // [N,Ho,Wo,O]
-    const int64_t width = target_.panel_width;
+    const int64_t width = target_.panel_width, tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], width);
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .out_ch = ys[3],
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
-              .tiles_h = (ys[1] + 1) / 2, .tiles_w = (ys[2] + 1) / 2,
-              .in_pad = round_up(xs[3], target_.lanes), .out_pad = round_up(ys[3], width),
-              .panels = round_up(ys[3], width) / width,
-              .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + (ys[2] + 1) / 2 - 1) / ((ys[2] + 1) / 2)),
+              .tiles_h = (ys[1] + 1) / 2, .tiles_w = tiles_w,
+              .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panels = out_pad / width,
+              .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + tiles_w - 1) / tiles_w),
               .epilogue = a.epilogue};
     // U packed per position f as panels [out_pad / P][in_ch][P] of U_f[c, o].
     const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.panels;
     const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
-    u_ = ::hwy::AllocateAligned<float>(static_cast<size_t>(simd::kWinogradPositions * shape_.out_pad * in_ch));
-    std::fill(u_.get(), u_.get() + simd::kWinogradPositions * shape_.out_pad * in_ch, 0.0f);
+    const auto u_floats = static_cast<size_t>(simd::kWinogradPositions * out_pad * in_ch);
+    u_ = ::hwy::AllocateAligned<float>(u_floats);
+    std::fill(u_.get(), u_.get() + u_floats, 0.0f);
     for (int64_t o = 0; o < out_ch; ++o) {
       for (int64_t c = 0; c < in_ch; ++c) {
         double u[16];
@@ -381,7 +373,7 @@ class WinogradConvKernel final : public Kernel {
         }
       }
     }
-    bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, out_ch, shape_.out_pad);
+    bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, out_ch, out_pad);
     zeros_ = padded(nullptr, 0, shape_.in_pad);
     whole_images_ = shape_.tiles_h * shape_.tiles_w <= kWholeImageMaxTiles;
   }
