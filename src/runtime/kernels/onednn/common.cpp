@@ -55,10 +55,8 @@ dnnl::post_ops epilogue_post_ops(const graph::Epilogue& epilogue, ResidualPostOp
   return ops;
 }
 
-bool activation_after_primitive(graph::Activation act, std::string_view impl) {
-  const bool transcendental = act == graph::Activation::kGelu || act == graph::Activation::kSilu ||
-                              act == graph::Activation::kSigmoid;
-  return transcendental && impl.find("avx512") == std::string_view::npos;
+bool activation_after_primitive(graph::Activation act) {
+  return act == graph::Activation::kGelu || act == graph::Activation::kSilu || act == graph::Activation::kSigmoid;
 }
 
 int residual_arg(const graph::Epilogue& epilogue) {

@@ -14,9 +14,9 @@
 // the kernel adds the residual itself: oneDNN 2.6's gemm convolution on AVX2
 // computes a grouped NHWC conv with activation + binary add wrongly (errors of
 // 30% seen on 8->16 channels in 8 groups), and with sum it is ref:any.
-// On AVX2 implementations a gelu/silu/sigmoid activation is applied by the
-// kernel after the primitive as well (activation_after_primitive, common.h),
-// and with it the residual.
+// A gelu/silu/sigmoid activation is applied by the kernel after the
+// primitive as well (activation_after_primitive, common.h), and with it the
+// residual.
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -83,7 +83,7 @@ class Conv2dKernel final : public PrimitiveKernel {
     };
     fused_ = epilogue_;
     auto pd = make_pd(residual_);
-    if (activation_after_primitive(epilogue_.act, pd.impl_info_str())) {
+    if (activation_after_primitive(epilogue_.act)) {
       fused_.act = graph::Activation::kNone;
       if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
       pd = make_pd(residual_);

@@ -64,7 +64,7 @@ class LinearKernel final : public PrimitiveKernel {
     if (std::string_view(pd.impl_info_str()).starts_with("gemm")) {
       weights_md = memory::desc({k, n}, memory::data_type::f32, memory::dims{weights_stride(n), 1});
     }
-    if (activation_after_primitive(epilogue_.act, pd.impl_info_str())) {
+    if (activation_after_primitive(epilogue_.act)) {
       fused_.act = graph::Activation::kNone;
       if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
     }
