@@ -149,8 +149,8 @@ HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m_pad, float row_max)
     sum = hn::Add(sum, e);
     hn::Store(e, d, s + j);
   }
-  // On AVX-512 FastExp(-inf) is 0 or the smallest denormal (its scalef
-  // rounding), which cannot move the sum: it is at least 1 from the max.
+  // FastExp(-inf) is 0 on every target (math-inl.h), so padded columns add
+  // nothing to the sum.
   return 1.0f / hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
