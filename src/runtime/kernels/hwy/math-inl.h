@@ -13,7 +13,6 @@
 
 #include <hwy/highway.h>
 
-#include <type_traits>
 
 HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
@@ -82,29 +81,29 @@ HWY_INLINE V FastExp(D d, V x) {
   return hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kExpLowest)), FastExpOfClamped<kNonPositive>(d, x));
 }
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// AVX-512: below the clamp about exp(-87) = 1.6e-38, a normal float.
 template <bool kNonPositive = false, class D>
-HWY_INLINE hn::Vec512<float> FastExp(D d, hn::Vec512<float> x) {
-  const auto lowest = hn::Set(d, kExpLowestAvx512);
-  const auto low = hn::Max(x, lowest);
+HWY_INLINE hn::Vec512<float> FastExpOfClamped(D d, hn::Vec512<float> x) {
+  const auto low = hn::Max(x, hn::Set(d, kExpLowestAvx512));
   const auto xc = kNonPositive ? low : hn::Min(low, hn::Set(d, 89.0f));
   const auto n = hn::Round(hn::Mul(xc, hn::Set(d, 1.44269504088896341f)));
-  return hn::IfThenZeroElse(hn::Lt(x, lowest), hn::Vec512<float>{_mm512_scalef_ps(Exp2Fraction(d, xc, n).raw, n.raw)});
+  return hn::Vec512<float>{_mm512_scalef_ps(Exp2Fraction(d, xc, n).raw, n.raw)};
+}
+
+template <bool kNonPositive = false, class D>
+HWY_INLINE hn::Vec512<float> FastExp(D d, hn::Vec512<float> x) {
+  return hn::IfThenZeroElse(hn::Lt(x, hn::Set(d, kExpLowestAvx512)), FastExpOfClamped<kNonPositive>(d, x));
 }
 #endif
 
-// 1 + exp(x), for sigmoid and SiLU. On generic targets FastExp's last step
-// (zero below ln 2^-126) is left out (FastExpOfClamped): there exp(x) is about 2^-126 instead
-// of 0, which rounds away against 1, so the sum is the same bits. Two of
-// FastExp's ~20 operations, ~15% of a SiLU on one Zen 3 core.
+// 1 + exp(x), for sigmoid and SiLU. FastExp's last step (zero below the
+// clamp) is left out (FastExpOfClamped): there exp(x) is about 2^-126
+// (1.6e-38 on AVX-512) instead of 0, which rounds away against 1, so the sum
+// is the same bits. Two of FastExp's ~20 operations, ~15% of a SiLU on one
+// Zen 3 core.
 template <class D, class V = hn::VFromD<D>>
 HWY_INLINE V OnePlusFastExp(D d, V x) {
-  const V one = hn::Set(d, 1.0f);
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (std::is_same_v<V, hn::Vec512<float>>) {
-    return hn::Add(one, FastExp(d, x));   // vscalefps: inf above 89, 0 below -87, never denormal
-  }
-#endif
-  return hn::Add(one, FastExpOfClamped(d, x));
+  return hn::Add(hn::Set(d, 1.0f), FastExpOfClamped(d, x));
 }
 
 // silu(x) = x sigmoid(x) = x / (1 + exp(-x)). For x < -88, where exp(-x)
