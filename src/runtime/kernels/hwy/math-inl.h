@@ -13,7 +13,6 @@
 
 #include <hwy/highway.h>
 
-
 HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
