@@ -145,12 +145,17 @@ HWY_INLINE float ExpRow(D d, float* HWY_RESTRICT s, size_t m_pad, float row_max)
   // and two in flight spill the sum to the stack.
   V sum = hn::Zero(d);
   for (size_t j = 0; j < m_pad; j += lanes) {
-    const V e = FastExp<true>(d, hn::Sub(hn::Load(d, s + j), max));
+    const V e = FastExpOfClamped<true>(d, hn::Sub(hn::Load(d, s + j), max));
     sum = hn::Add(sum, e);
     hn::Store(e, d, s + j);
   }
-  // FastExp(-inf) is 0 on every target (math-inl.h), so padded columns add
-  // nothing to the sum.
+  // The exp without its zeroing step (FastExpOfClamped, 2 fewer operations
+  // per vector): a padded column's -inf, or a score more than 87 below the
+  // max, gives about 2^-126 (1.6e-38 on AVX-512, never a denormal) instead of
+  // 0. Against the max's term of 1 that cannot move the sum, and WeightedSum
+  // never reads the padded columns. (Measured, 1 thread, min of 16
+  // alternated passes: DeiT's 3x197x64 level, MobileViT-xxs's 16x256x16 2%
+  // faster.)
   return 1.0f / hn::GetLane(hn::SumOfLanes(d, sum));
 }
 
