@@ -84,7 +84,9 @@ TEST(inverted_residual_hwy, OddChannelsAndWidths) {
   for (int64_t width : {1, 2, 3, 5, 7, 9, 15, 17, 33, 37}) {   // pixel tails of the 6-row GEMM and 4-pixel dw blocks
     expect_matches_reference({.height = 3, .width = width, .in = 3, .mid = 17, .out = 9}, {1});
   }
-  for (int64_t mid : {1, 7, 8, 9, 16, 23, 33}) {   // channel padding to 2 vectors
+  // Channel padding to whole vectors, the GEMMs' last panel 1 vector wide when
+  // that is an odd number of them (8 lanes: 23, 40; 16 lanes: 16, 33, 48).
+  for (int64_t mid : {1, 7, 8, 9, 16, 23, 33, 40, 48}) {
     expect_matches_reference({.height = 5, .width = 6, .in = 2, .mid = mid, .out = 3}, {1});
   }
   for (int64_t out : {1, 4, 8, 12, 17, 31, 40}) {   // output column tails

@@ -37,6 +37,28 @@ HWY_INLINE void PanelMulAdd(D d, const float* HWY_RESTRICT a, size_t a_stride, c
   }
 }
 
+// acc[r] += a[r * a_stride + c] * panel[c][0 .. 1 vector) over c < depth,
+// for a panel one vector wide: even and odd c go to separate accumulators
+// (acc0, acc1), so there are 2R independent FMA chains as in PanelMulAdd.
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void NarrowPanelMulAdd(D d, const float* HWY_RESTRICT a, size_t a_stride,
+                                  const float* HWY_RESTRICT panel, size_t depth, V (&acc0)[R], V (&acc1)[R]) {
+  const size_t lanes = hn::Lanes(d);
+  size_t c = 0;
+  for (; c + 2 <= depth; c += 2) {
+    const V w0 = hn::Load(d, panel + c * lanes);
+    const V w1 = hn::Load(d, panel + (c + 1) * lanes);
+    for (int r = 0; r < R; ++r) {
+      acc0[r] = hn::MulAdd(hn::Set(d, a[r * a_stride + c]), w0, acc0[r]);
+      acc1[r] = hn::MulAdd(hn::Set(d, a[r * a_stride + c + 1]), w1, acc1[r]);
+    }
+  }
+  if (c < depth) {
+    const V w0 = hn::Load(d, panel + c * lanes);
+    for (int r = 0; r < R; ++r) acc0[r] = hn::MulAdd(hn::Set(d, a[r * a_stride + c]), w0, acc0[r]);
+  }
+}
+
 // Stores the R x 2 accumulators as R rows of out (out_stride apart), each
 // the first `cols` (1 .. 2 vectors) columns.
 template <int R, class D, class V = hn::VFromD<D>>

@@ -15,10 +15,17 @@
 //      w_project, + bias, straight into the output row, then the epilogue
 //      (activation, residual) over that row while it is in L1.
 // A ring row is padded with `pad` zero pixels on each side and Cm is padded
-// to whole panels (Cm_pad), so the depthwise loop has no edge cases; input
+// to whole vectors (Cm_pad), so the depthwise loop has no edge cases; input
 // rows above or below the image are rows of zeros (the dw conv pads its
 // input, which is the expand's activated output). Padded channels hold
 // act(0) and meet zero weights in the depthwise and project steps.
+//
+// The GEMMs' weights are panels of 2 vectors of columns, but the last panel
+// is 1 vector wide when Cm or Cout is an odd number of vectors (pack_panels,
+// NarrowPanelMulAdd): with 16-float vectors (AVX-512) MobileViT-xxs's
+// widths 16, 24, 48 and 96 would otherwise be padded to 32, 32, 64 and 128,
+// a quarter to a half of the expand, SiLU, depthwise and project work spent
+// on zeros.
 //
 // A ring pixel is mid_pad floats, plus one cache line when mid_pad is a
 // multiple of 8 lines (RingPixelStride): the depthwise step reads one channel
@@ -65,13 +72,14 @@ struct InvertedResidualShape {
 };
 
 // The weights as the kernel reads them, packed at creation for a panel width
-// P = 2 vectors of the target (InvertedResidualTarget::panel_width):
+// P = 2 vectors of the target (InvertedResidualTarget::panel_width), the last
+// panel of each GEMM 1 vector wide when the padded width is an odd number of vectors:
 struct InvertedResidualWeights {
-  const float* expand;           // [Cm_pad / P][Cin][P]: panel p holds mid channels p*P.. for every input channel
+  const float* expand;           // panels [Cin][P] (pack_panels): the one at mid channel c.. starts at c * Cin
   const float* expand_bias;      // [Cm_pad], zero past Cm
   const float* depthwise;        // [k * k][Cm_pad]: tap (ky, kx) at row ky * k + kx, zero past Cm
   const float* depthwise_bias;   // [Cm_pad]
-  const float* project;          // [ceil(Cout / P)][Cm][P], zero past Cout
+  const float* project;          // panels [Cm][P] of Cout_pad = Cout rounded up to a vector, zero past Cout
   const float* project_bias;     // [ceil(Cout / P) * P]
 };
 
@@ -127,10 +135,26 @@ HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, con
   StoreRows<R>(d, acc0, acc1, out, out_stride, cols);
 }
 
+// The same for a panel one vector wide: out[R, cols] with cols <= 1 vector.
+template <int R, class D>
+HWY_INLINE void NarrowGemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                                size_t depth, hn::VFromD<D> bias, float* HWY_RESTRICT out, size_t out_stride,
+                                size_t cols) {
+  using V = hn::VFromD<D>;
+  V acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias;
+    acc1[r] = hn::Zero(d);
+  }
+  NarrowPanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
+  for (int r = 0; r < R; ++r) StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * out_stride, cols);
+}
+
 // out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
-// (zero past n), bias padded to whole panels; a rows a_stride apart, out rows
-// out_stride apart. Panels outer: a (one image row, 8-16 KB) stays in L1
-// while each panel is read m / R times.
+// (pack_panels: the last one 1 vector wide when n rounded up to a vector is
+// an odd number of them; zero past n), bias padded likewise; a rows a_stride
+// apart, out rows out_stride apart. Panels outer: a (one image row, 8-16 KB)
+// stays in L1 while each panel is read m / R times.
 template <class D>
 HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t depth, const float* packed,
                         const float* bias, size_t n, float* out, size_t out_stride) {
@@ -138,6 +162,18 @@ HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t d
   for (size_t col = 0; col < n; col += width) {
     const float* panel = packed + col * depth;
     const size_t cols = std::min(width, n - col);
+    if (cols <= lanes) {   // the last panel, 1 vector wide
+      const auto bias0 = hn::Load(d, bias + col);
+      for (size_t row = 0; row < m;) {
+        const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
+        WithBlockRows(rows, [&]<int R>() {
+          NarrowGemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, out + row * out_stride + col,
+                             out_stride, cols);
+        });
+        row += rows;
+      }
+      break;
+    }
     const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
     size_t row = 0;
     while (row < m) {
@@ -323,13 +359,14 @@ class InvertedResidualKernel final : public Kernel {
     const auto& a = std::get<graph::InvertedResidualAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;
     const graph::Shape& ys = g.value(node.output).shape;
-    const int64_t width = target_.panel_width, mid = g.value(node.inputs[3]).shape[0];
+    // Channels padded to whole vectors; the GEMMs' last panel may be 1 vector wide (pack_panels).
+    const int64_t width = target_.panel_width, lanes = width / 2, mid = g.value(node.inputs[3]).shape[0];
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .mid = mid,
-              .mid_pad = round_up(mid, width), .out_ch = ys[3], .kernel = g.value(node.inputs[3]).shape[2],
+              .mid_pad = round_up(mid, lanes), .out_ch = ys[3], .kernel = g.value(node.inputs[3]).shape[2],
               .stride = a.stride, .padding = a.padding, .out_height = ys[1], .out_width = ys[2],
               .expand_act = a.expand_act, .depthwise_act = a.depthwise_act, .epilogue = a.epilogue};
     const auto data = [&](size_t input) { return g.value(node.inputs[input]).data->data(); };
-    const int64_t taps = shape_.kernel * shape_.kernel, out_pad = round_up(shape_.out_ch, width);
+    const int64_t taps = shape_.kernel * shape_.kernel, out_pad = round_up(shape_.out_ch, lanes);
     expand_ = pack_panels(data(1), mid, shape_.in_ch, shape_.mid_pad, width);
     expand_bias_ = padded(data(2), mid, shape_.mid_pad);
     depthwise_ = ::hwy::AllocateAligned<float>(static_cast<size_t>(taps * shape_.mid_pad));
