@@ -58,6 +58,7 @@ constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include "runtime/kernels/hwy/gemm-inl.h"
 #include "runtime/kernels/hwy/math-inl.h"
 #include "runtime/kernels/hwy/partial-inl.h"
 
@@ -214,24 +215,11 @@ HWY_INLINE void WeightedSum(D d, const float* HWY_RESTRICT p, size_t m_pad, size
     c += vectors * lanes;
   }
   if (c < dv_pad) {
-    // v is one vector wide (dv <= 8 on AVX2, <= 16 on AVX-512): even and
-    // odd j go to separate accumulators, so there are still R x 2 FMA chains.
-    const float* HWY_RESTRICT panel = v + c * m;
+    // v is one vector wide (dv <= 8 on AVX2, <= 16 on AVX-512): the GEMM
+    // step for a 1-vector panel (gemm-inl.h), R x 2 FMA chains over even and odd j.
     V acc0[R], acc1[R];
     for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-    size_t j = 0;
-    for (; j + 2 <= m; j += 2) {
-      const V v0 = hn::Load(d, panel + j * lanes);
-      const V v1 = hn::Load(d, panel + (j + 1) * lanes);
-      for (int r = 0; r < R; ++r) {
-        acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
-        acc1[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j + 1]), v1, acc1[r]);
-      }
-    }
-    if (j < m) {
-      const V v0 = hn::Load(d, panel + j * lanes);
-      for (int r = 0; r < R; ++r) acc0[r] = hn::MulAdd(hn::Set(d, p[r * m_pad + j]), v0, acc0[r]);
-    }
+    NarrowPanelMulAdd<R>(d, p, m_pad, v + c * m, m, acc0, acc1);
     for (int r = 0; r < R; ++r) {
       StoreUpTo(hn::Mul(hn::Add(acc0[r], acc1[r]), hn::Set(d, inv_sum[r])), d, out + r * out_stride + c, dv - c);
     }
