@@ -59,6 +59,22 @@ HWY_INLINE void NarrowPanelMulAdd(D d, const float* HWY_RESTRICT a, size_t a_str
   }
 }
 
+// out[R, cols] = bias + a[R, depth] panel for a panel one vector wide
+// (cols <= 1 vector), rows of a a_stride apart, rows of out out_stride apart.
+template <int R, class D>
+HWY_INLINE void NarrowPanelBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                                 size_t depth, hn::VFromD<D> bias, float* HWY_RESTRICT out, size_t out_stride,
+                                 size_t cols) {
+  using V = hn::VFromD<D>;
+  V acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias;
+    acc1[r] = hn::Zero(d);
+  }
+  NarrowPanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
+  for (int r = 0; r < R; ++r) StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * out_stride, cols);
+}
+
 // Stores the R x 2 accumulators as R rows of out (out_stride apart), each
 // the first `cols` (1 .. 2 vectors) columns.
 template <int R, class D, class V = hn::VFromD<D>>

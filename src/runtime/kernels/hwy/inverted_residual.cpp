@@ -135,21 +135,6 @@ HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, con
   StoreRows<R>(d, acc0, acc1, out, out_stride, cols);
 }
 
-// The same for a panel one vector wide: out[R, cols] with cols <= 1 vector.
-template <int R, class D>
-HWY_INLINE void NarrowGemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
-                                size_t depth, hn::VFromD<D> bias, float* HWY_RESTRICT out, size_t out_stride,
-                                size_t cols) {
-  using V = hn::VFromD<D>;
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias;
-    acc1[r] = hn::Zero(d);
-  }
-  NarrowPanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
-  for (int r = 0; r < R; ++r) StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * out_stride, cols);
-}
-
 // out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
 // (pack_panels: the last one 1 vector wide when n rounded up to a vector is
 // an odd number of them; zero past n), bias padded likewise; a rows a_stride
@@ -167,7 +152,7 @@ HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t d
       for (size_t row = 0; row < m;) {
         const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
         WithBlockRows(rows, [&]<int R>() {
-          NarrowGemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, out + row * out_stride + col,
+          NarrowPanelBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, out + row * out_stride + col,
                              out_stride, cols);
         });
         row += rows;

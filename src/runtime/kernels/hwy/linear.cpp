@@ -7,7 +7,9 @@
 // on 2 threads (numbers in linear_pays).
 //
 // W [N, K] is packed once into panels of 2 vectors of output columns
-// (panels.h), each [K][2 vectors]. x is read in place: a block of R <= 6
+// (panels.h), each [K][2 vectors]; N is padded to whole vectors and the last
+// panel is 1 vector wide when that is an odd number of them (with 16-float
+// vectors, MobileViT's 80 and 144 features stay 80 and 144, not 96 and 160). x is read in place: a block of R <= 6
 // rows is R streams of K contiguous floats (PanelMulAdd's a_stride = K).
 // The rows are cut into chunks of at most kLinearMaxChunkRows, about equal
 // and as many as a multiple of the threads; threads take contiguous pieces
@@ -29,7 +31,9 @@
 #define LITEVIT_HWY_LINEAR_ONCE_
 namespace litevit::simd {
 
-// x [rows, in], y [rows, out]; weights [ceil(out / P)][in][P], zero past out; bias [ceil(out / P) * P].
+// x [rows, in], y [rows, out]; weights in panels [in][P] (pack_panels) of
+// out_pad = out rounded up to a vector, the last 1 vector wide when out_pad is
+// an odd number of vectors, zero past out; bias [out_pad].
 struct LinearShape {
   int64_t rows, in, out;
   graph::Epilogue epilogue;
@@ -40,7 +44,7 @@ using LinearRowsFn = void (*)(const LinearShape& shape, const float* weights, co
                               const float* residual, float* y, int64_t row_begin, int64_t row_end,
                               int64_t chunk_rows);
 
-// What the chosen target packs for (panel width P = 2 vectors) and runs.
+// What the chosen target packs for (panel width P = 2 vectors, out padded to whole vectors) and runs.
 struct LinearTarget {
   int64_t panel_width;
   LinearRowsFn rows;
@@ -87,6 +91,14 @@ void LinearRows(const LinearShape& s, const float* weights, const float* bias, c
     for (size_t col = 0; col < out; col += width) {
       const float* panel = weights + col * in;
       const size_t cols = std::min(width, out - col);
+      if (cols <= lanes) {   // the last panel, 1 vector wide
+        const auto bias0 = hn::Load(d, bias + col);
+        ForEvenBlocks(rows, [&]<int R>(size_t first) {
+          const size_t r = static_cast<size_t>(chunk) + first;
+          NarrowPanelBlock<R>(d, x + r * in, in, panel, in, bias0, y + r * out + col, out, cols);
+        });
+        break;
+      }
       const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
       // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
       ForEvenBlocks(rows, [&]<int R>(size_t first) {
@@ -150,7 +162,8 @@ class LinearKernel final : public Kernel {
     const graph::Shape& ws = g.value(node.inputs[1]).shape;   // [out, in]
     shape_ = {.rows = graph::shape_numel(g.value(node.output).shape) / ws[0], .in = ws[1], .out = ws[0],
               .epilogue = std::get<graph::LinearAttrs>(node.attrs).epilogue};
-    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out, width);
+    // Outputs padded to whole vectors; the last panel may be 1 vector wide (pack_panels).
+    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out, width / 2);
     weights_ = pack_panels(g.value(node.inputs[1]).data->data(), shape_.out, shape_.in, out_pad, width);
     bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, shape_.out, out_pad);
   }
