@@ -62,14 +62,16 @@ constexpr int64_t kWinogradPositions = 16;
 struct WinogradShape {
   int64_t batch, height, width, in_ch, out_ch, pad_h, pad_w, out_height, out_width;
   int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
-  int64_t in_pad, out_pad;    // in_ch rounded up to a vector, out_ch to a panel: the scratch strides
-  int64_t panels;             // out_pad / panel width
+  int64_t in_pad, out_pad;    // in_ch and out_ch rounded up to a vector: the scratch strides
+  int64_t panels;             // ceil(out_pad / panel width); the last is 1 vector wide when out_pad is an odd number of them
   int64_t unit_rows;          // tile rows per unit of work when threads split tile rows
   graph::Epilogue epilogue;
 };
 
-// u: [16][panels][in_ch][P] (P = panel width), zero past out_ch; bias
-// [out_pad]; zeros: in_pad zeros (the pixels outside the image).
+// u: per position f, out_pad * in_ch floats: panels [in_ch][P] (P = panel
+// width; the last 1 vector wide when out_pad is an odd number of vectors),
+// the one of channels o.. at o * in_ch, zero past out_ch; bias [out_pad];
+// zeros: in_pad zeros (the pixels outside the image).
 // Units [begin, end) of the batch's: unit = n * units per image + g, tile
 // rows [g unit_rows, (g + 1) unit_rows) of image n; epilogue included.
 using WinogradTileRowsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias,
@@ -200,9 +202,9 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
   const size_t lanes = hn::Lanes(d), width = 2 * lanes;
   const auto tiles = static_cast<size_t>(tile_end - tile_begin), in_ch = static_cast<size_t>(s.in_ch);
   const auto out_ch = static_cast<size_t>(s.out_ch), in_pad = static_cast<size_t>(s.in_pad);
-  const auto out_pad = static_cast<size_t>(s.out_pad), panels = static_cast<size_t>(s.panels);
+  const auto out_pad = static_cast<size_t>(s.out_pad);
   const size_t v_position = PositionStride(tiles, in_pad), m_position = PositionStride(tiles, out_pad);
-  const size_t panel_floats = in_ch * width, row_stride = static_cast<size_t>(s.out_width) * out_ch;
+  const size_t row_stride = static_cast<size_t>(s.out_width) * out_ch;
   // V: the input transform of every tile.
   for (size_t t = 0; t < tiles; ++t) {
     const int64_t tile = tile_begin + static_cast<int64_t>(t);
@@ -216,8 +218,15 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
   for (size_t f = 0; f < static_cast<size_t>(kWinogradPositions); ++f) {
     const float* v_f = v + f * v_position;
     for (auto p = static_cast<size_t>(panel_begin); p < static_cast<size_t>(panel_end); ++p) {
-      const float* panel = u + (f * panels + p) * panel_floats;
+      const float* panel = u + (f * out_pad + p * width) * in_ch;
       float* m_f = m + f * m_position + p * width;
+      if (out_pad - p * width == lanes) {   // the last panel, 1 vector wide
+        ForEvenBlocks(tiles, [&]<int R>(size_t t) {
+          NarrowPanelBlock<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, hn::Zero(d), m_f + t * out_pad, out_pad,
+                              lanes);
+        });
+        continue;
+      }
       ForEvenBlocks(tiles, [&]<int R>(size_t t) {
         hn::VFromD<decltype(d)> acc0[R], acc1[R];
         for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
@@ -350,15 +359,15 @@ class WinogradConvKernel final : public Kernel {
     const auto& a = std::get<graph::Conv2dAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;   // [N,H,W,C]
     const graph::Shape& ys = g.value(node.output).shape;      // [N,Ho,Wo,O]
-    const int64_t width = target_.panel_width, tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], width);
+    const int64_t width = target_.panel_width, tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], target_.lanes);
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .out_ch = ys[3],
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
               .tiles_h = (ys[1] + 1) / 2, .tiles_w = tiles_w,
-              .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panels = out_pad / width,
+              .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panels = (out_pad + width - 1) / width,
               .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + tiles_w - 1) / tiles_w),
               .epilogue = a.epilogue};
-    // U packed per position f as panels [out_pad / P][in_ch][P] of U_f[c, o].
-    const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch, panels = shape_.panels;
+    // U packed per position f as panels [in_ch][P] of U_f[c, o] (the last may be 1 vector wide).
+    const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch;
     const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
     const auto u_floats = static_cast<size_t>(simd::kWinogradPositions * out_pad * in_ch);
     u_ = ::hwy::AllocateAligned<float>(u_floats);
@@ -367,9 +376,10 @@ class WinogradConvKernel final : public Kernel {
       for (int64_t c = 0; c < in_ch; ++c) {
         double u[16];
         transform_kernel(w + (o * in_ch + c) * 9, u);
+        const int64_t col = o / width * width, panel_width = std::min(width, out_pad - col);
         for (int64_t f = 0; f < simd::kWinogradPositions; ++f) {
-          const int64_t panel = f * panels + o / width;
-          u_[static_cast<size_t>((panel * in_ch + c) * width + o % width)] = static_cast<float>(u[f]);
+          const int64_t panel = (f * out_pad + col) * in_ch;
+          u_[static_cast<size_t>(panel + c * panel_width + o - col)] = static_cast<float>(u[f]);
         }
       }
     }
