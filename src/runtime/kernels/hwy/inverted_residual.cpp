@@ -23,8 +23,8 @@
 // The GEMMs' weights are panels of 2 vectors of columns, but the last panel
 // is 1 vector wide when Cm or Cout is an odd number of vectors (pack_panels,
 // NarrowPanelMulAdd): with 16-float vectors (AVX-512) MobileViT-xxs's
-// widths 16, 24, 48 and 96 would otherwise be padded to 32, 32, 64 and 128,
-// a quarter to a half of the expand, SiLU, depthwise and project work spent
+// widths 16, 24, 48 and 80 would otherwise be padded to 32, 32, 64 and 96,
+// a sixth to a half of the expand, SiLU, depthwise and project work spent
 // on zeros.
 //
 // A ring pixel is mid_pad floats, plus one cache line when mid_pad is a
@@ -80,7 +80,7 @@ struct InvertedResidualWeights {
   const float* depthwise;        // [k * k][Cm_pad]: tap (ky, kx) at row ky * k + kx, zero past Cm
   const float* depthwise_bias;   // [Cm_pad]
   const float* project;          // panels [Cm][P] of Cout_pad = Cout rounded up to a vector, zero past Cout
-  const float* project_bias;     // [ceil(Cout / P) * P]
+  const float* project_bias;     // [Cout_pad], zero past Cout
 };
 
 // Output rows [row_begin, row_end) of the batch's rows (row = n * Ho + i).

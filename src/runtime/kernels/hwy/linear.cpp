@@ -9,8 +9,9 @@
 // W [N, K] is packed once into panels of 2 vectors of output columns
 // (panels.h), each [K][2 vectors]; N is padded to whole vectors and the last
 // panel is 1 vector wide when that is an odd number of them (with 16-float
-// vectors, MobileViT's 80 and 144 features stay 80 and 144, not 96 and 160). x is read in place: a block of R <= 6
-// rows is R streams of K contiguous floats (PanelMulAdd's a_stride = K).
+// vectors, MobileViT's 80 and 144 features stay 80 and 144, not 96 and
+// 160). x is read in place: a block of R <= 6 rows is R streams of K
+// contiguous floats (PanelMulAdd's a_stride = K).
 // The rows are cut into chunks of at most kLinearMaxChunkRows, about equal
 // and as many as a multiple of the threads; threads take contiguous pieces
 // of whole chunks. Per chunk, panels outer and row blocks inner: a panel
