@@ -49,7 +49,9 @@ struct DenseConvShape {
 };
 
 // Output rows [row_begin, row_end) of the batch's rows (row = n * Ho + i).
-// weights: [ceil(Cout / P)][kh][kw][Cin][P], zero past Cout; bias [ceil(Cout / P) * P].
+// weights: panels [kh][kw][Cin][P] (pack_panels) of Cout_pad = Cout rounded
+// up to a vector, the last 1 vector wide when Cout_pad is an odd number of
+// vectors, zero past Cout; bias [Cout_pad].
 using DenseConvRowsFn = void (*)(const DenseConvShape& shape, const float* weights, const float* bias,
                                  const float* x, const float* residual, float* y, int64_t row_begin,
                                  int64_t row_end);
@@ -104,6 +106,29 @@ HWY_INLINE void ConvBlock(D d, const float* const* rows, const DenseConvShape& s
   StoreRows<R>(d, acc0, acc1, out, static_cast<size_t>(s.out_ch), cols);
 }
 
+// The same for the last panel when it is 1 vector wide (cols <= 1 vector).
+template <int R, class D>
+HWY_INLINE void NarrowConvBlock(D d, const float* const* rows, const DenseConvShape& s, size_t column,
+                                const float* HWY_RESTRICT panel, hn::VFromD<D> bias, float* HWY_RESTRICT out,
+                                size_t cols) {
+  using V = hn::VFromD<D>;
+  const size_t lanes = hn::Lanes(d), in_ch = static_cast<size_t>(s.in_ch);
+  const size_t kw = static_cast<size_t>(s.kernel_w), a_stride = static_cast<size_t>(s.stride_w) * in_ch;
+  V acc0[R], acc1[R];
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias;
+    acc1[r] = hn::Zero(d);
+  }
+  for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
+    if (rows[ky] == nullptr) continue;
+    NarrowPanelMulAdd<R>(d, rows[ky] + column * in_ch, a_stride, panel + static_cast<size_t>(ky) * kw * in_ch * lanes,
+                         kw * in_ch, acc0, acc1);
+  }
+  for (int r = 0; r < R; ++r) {
+    StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * static_cast<size_t>(s.out_ch), cols);
+  }
+}
+
 // One output row: every panel, the row's pixels in blocks of 4-6 (wo split
 // evenly by ForEvenBlocks, so a 32-pixel row is 6+6+5+5+5+5, not 6+6+6+6+6+2).
 template <class D>
@@ -111,11 +136,18 @@ HWY_INLINE void ConvRow(D d, const float* const* rows, const DenseConvShape& s, 
                         const float* bias, float* out) {
   const size_t lanes = hn::Lanes(d), width = 2 * lanes;
   const auto wo = static_cast<size_t>(s.out_width), out_ch = static_cast<size_t>(s.out_ch);
-  const size_t panel_floats = static_cast<size_t>(s.kernel_h * s.kernel_w * s.in_ch) * width;
+  const auto depth = static_cast<size_t>(s.kernel_h * s.kernel_w * s.in_ch);
   const size_t stride = static_cast<size_t>(s.stride_w);
   for (size_t col = 0; col < out_ch; col += width) {
-    const float* panel = weights + col / width * panel_floats;
+    const float* panel = weights + col * depth;
     const size_t cols = std::min(width, out_ch - col);
+    if (cols <= lanes) {   // the last panel, 1 vector wide
+      const auto bias0 = hn::Load(d, bias + col);
+      ForEvenBlocks(wo, [&]<int R>(size_t j) {
+        NarrowConvBlock<R>(d, rows, s, j * stride, panel, bias0, out + j * out_ch + col, cols);
+      });
+      break;
+    }
     const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
     ForEvenBlocks(wo, [&]<int R>(size_t j) {
       ConvBlock<R>(d, rows, s, j * stride, panel, bias0, bias1, out + j * out_ch + col, cols);
@@ -210,7 +242,8 @@ class DenseConvKernel final : public Kernel {
               .kernel_h = ws[2], .kernel_w = ws[3], .stride_h = a.stride[0], .stride_w = a.stride[1],
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
               .epilogue = a.epilogue};
-    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out_ch, width);
+    // Outputs padded to whole vectors; the last panel may be 1 vector wide (pack_panels).
+    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out_ch, width / 2);
     const int64_t taps = shape_.kernel_h * shape_.kernel_w, depth = taps * shape_.in_ch;
     // [O, C, kh, kw] -> [O, kh, kw, C]: the depth order of the packed panels.
     const float* w = g.value(node.inputs[1]).data->data();
