@@ -105,11 +105,19 @@ int main(int argc, char** argv) {
   double seconds = 1.0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--threads" || arg == "--seconds") && i + 1 < argc) {
+    if (arg == "--threads" || arg == "--seconds") {
+      if (i + 1 == argc) {
+        std::fprintf(stderr, "fma_peak: %s needs a value\n", arg.c_str());
+        return 2;
+      }
       char* end = nullptr;
       const double value = std::strtod(argv[++i], &end);
-      if (end == argv[i] || *end != '\0' || value <= 0 || (arg == "--threads" && value > 1024)) {
-        std::fprintf(stderr, "fma_peak: %s needs a positive number, got '%s'\n", arg.c_str(), argv[i]);
+      // In this order: a NaN or out-of-range value never reaches the int conversion.
+      const bool positive = end != argv[i] && *end == '\0' && value > 0;
+      const bool bad_threads = positive && arg == "--threads" && (value > 1024 || value != static_cast<int>(value));
+      if (!positive || bad_threads) {
+        std::fprintf(stderr, "fma_peak: %s needs a positive %s, got '%s'\n", arg.c_str(),
+                     arg == "--threads" ? "whole number up to 1024" : "number", argv[i]);
         return 2;
       }
       if (arg == "--threads") {
