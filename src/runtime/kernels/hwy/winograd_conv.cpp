@@ -63,7 +63,8 @@ struct WinogradShape {
   int64_t batch, height, width, in_ch, out_ch, pad_h, pad_w, out_height, out_width;
   int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
   int64_t in_pad, out_pad;    // in_ch and out_ch rounded up to a vector: the scratch strides
-  int64_t panels;             // ceil(out_pad / panel width); the last is 1 vector wide when out_pad is an odd number of them
+  int64_t panels;             // ceil(out_pad / panel width); the last is 1 vector wide when out_pad
+                              // is an odd number of vectors
   int64_t unit_rows;          // tile rows per unit of work when threads split tile rows
   graph::Epilogue epilogue;
 };
