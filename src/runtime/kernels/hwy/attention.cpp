@@ -47,7 +47,10 @@ struct AttentionScratch;   // thread_scratch's owner tag: packed k^T and v, a bl
 // 16 x 256 x 256 x 16 takes 6% less time with R = 4 than 6; and when it is
 // an odd number >= 3 (d = 20, 24, 36), for 4 x 3 accumulators in the weighted
 // sum's last panel. Other shapes measure the same or better with 6 (N = 16:
-// 10% better).
+// 10% better). With AVX-512's 32 registers BlockRows keeps 6 for every width:
+// 4 rows there measured slower (1 thread, min of 10 alternated passes, Xeon
+// family 6 model 207; 6 / 4 rows): 16x64x20 0.90, 16x256x24 0.90, 16x64x30
+// 0.92, 16x256x36 0.93, 16x64x48 0.88.
 constexpr int kAttentionBlockRows = 6;
 constexpr int64_t kAttentionTileRows = 60;   // query rows per task at most: 10 blocks
 }  // namespace litevit::simd
@@ -315,10 +318,17 @@ HWY_INLINE void AttendRows(D d, const float* HWY_RESTRICT q, size_t q_stride, co
 
 // Query rows per block for values of dv columns (see kAttentionBlockRows).
 int64_t BlockRows(int64_t dv) {
+#if HWY_TARGET <= HWY_AVX3
+  // 32 registers: 6 x 3 accumulators fit, and 6 rows measured faster for
+  // every width (kAttentionBlockRows).
+  (void)dv;
+  return kBlockRows;
+#else
   const hn::ScalableTag<float> d;
   const auto lanes = static_cast<int64_t>(hn::Lanes(d));
   const int64_t vectors = (dv + lanes - 1) / lanes;
   return vectors == 2 || (vectors >= 3 && vectors % 2 == 1) ? 4 : kBlockRows;
+#endif
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
