@@ -80,53 +80,27 @@ namespace hn = ::hwy::HWY_NAMESPACE;
 
 // R output pixels of one row (the first at padded input column `column`,
 // the next s Cin floats further on each input row) x one panel of output
-// channels: out[r, 0..cols) = bias + sum over taps. rows[ky] is the padded
-// input row of tap row ky, or null (outside the image: skipped).
+// channels (either width, gemm-inl.h): out[r, 0..cols) = bias + sum over
+// taps. rows[ky] is the padded input row of tap row ky, or null (outside the
+// image: skipped).
 template <int R, class D>
 HWY_INLINE void ConvBlock(D d, const float* const* rows, const DenseConvShape& s, size_t column,
-                          const float* HWY_RESTRICT panel, hn::VFromD<D> bias0, hn::VFromD<D> bias1,
-                          float* HWY_RESTRICT out, size_t cols) {
-  using V = hn::VFromD<D>;
+                          const float* HWY_RESTRICT panel, const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
+                          size_t cols) {
   const size_t lanes = hn::Lanes(d), in_ch = static_cast<size_t>(s.in_ch);
   const size_t kw = static_cast<size_t>(s.kernel_w), a_stride = static_cast<size_t>(s.stride_w) * in_ch;
-  const size_t tap_floats = in_ch * 2 * lanes;   // one tap of the panel
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias0;
-    acc1[r] = bias1;
-  }
+  const size_t tap_floats = in_ch * (cols <= lanes ? lanes : 2 * lanes);   // one tap of the panel
+  hn::VFromD<D> acc0[R], acc1[R];
+  PanelStart<R>(d, bias, cols, acc0, acc1);
   // Per tap row ky, the kw taps of a pixel are kw Cin contiguous floats of
   // the input row (columns j s .. j s + kw - 1, every channel), in the order
   // the panel holds them: one GEMM step of depth kw Cin.
   for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
     if (rows[ky] == nullptr) continue;
-    PanelMulAdd<R>(d, rows[ky] + column * in_ch, a_stride, panel + static_cast<size_t>(ky) * kw * tap_floats,
-                   kw * in_ch, acc0, acc1);
+    PanelAccumulate<R>(d, rows[ky] + column * in_ch, a_stride, panel + static_cast<size_t>(ky) * kw * tap_floats,
+                       kw * in_ch, cols, acc0, acc1);
   }
-  StoreRows<R>(d, acc0, acc1, out, static_cast<size_t>(s.out_ch), cols);
-}
-
-// The same for the last panel when it is 1 vector wide (cols <= 1 vector).
-template <int R, class D>
-HWY_INLINE void NarrowConvBlock(D d, const float* const* rows, const DenseConvShape& s, size_t column,
-                                const float* HWY_RESTRICT panel, hn::VFromD<D> bias, float* HWY_RESTRICT out,
-                                size_t cols) {
-  using V = hn::VFromD<D>;
-  const size_t lanes = hn::Lanes(d), in_ch = static_cast<size_t>(s.in_ch);
-  const size_t kw = static_cast<size_t>(s.kernel_w), a_stride = static_cast<size_t>(s.stride_w) * in_ch;
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias;
-    acc1[r] = hn::Zero(d);
-  }
-  for (int64_t ky = 0; ky < s.kernel_h; ++ky) {
-    if (rows[ky] == nullptr) continue;
-    NarrowPanelMulAdd<R>(d, rows[ky] + column * in_ch, a_stride, panel + static_cast<size_t>(ky) * kw * in_ch * lanes,
-                         kw * in_ch, acc0, acc1);
-  }
-  for (int r = 0; r < R; ++r) {
-    StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * static_cast<size_t>(s.out_ch), cols);
-  }
+  PanelFinish<R>(d, acc0, acc1, out, static_cast<size_t>(s.out_ch), cols);
 }
 
 // One output row: every panel, the row's pixels in blocks of 4-6 (wo split
@@ -134,23 +108,15 @@ HWY_INLINE void NarrowConvBlock(D d, const float* const* rows, const DenseConvSh
 template <class D>
 HWY_INLINE void ConvRow(D d, const float* const* rows, const DenseConvShape& s, const float* weights,
                         const float* bias, float* out) {
-  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const size_t width = 2 * hn::Lanes(d);
   const auto wo = static_cast<size_t>(s.out_width), out_ch = static_cast<size_t>(s.out_ch);
   const auto depth = static_cast<size_t>(s.kernel_h * s.kernel_w * s.in_ch);
   const size_t stride = static_cast<size_t>(s.stride_w);
   for (size_t col = 0; col < out_ch; col += width) {
     const float* panel = weights + col * depth;
     const size_t cols = std::min(width, out_ch - col);
-    if (cols <= lanes) {   // the last panel, 1 vector wide
-      const auto bias0 = hn::Load(d, bias + col);
-      ForEvenBlocks(wo, [&]<int R>(size_t j) {
-        NarrowConvBlock<R>(d, rows, s, j * stride, panel, bias0, out + j * out_ch + col, cols);
-      });
-      break;
-    }
-    const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
     ForEvenBlocks(wo, [&]<int R>(size_t j) {
-      ConvBlock<R>(d, rows, s, j * stride, panel, bias0, bias1, out + j * out_ch + col, cols);
+      ConvBlock<R>(d, rows, s, j * stride, panel, bias + col, out + j * out_ch + col, cols);
     });
   }
 }

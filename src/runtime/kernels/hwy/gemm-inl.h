@@ -59,22 +59,6 @@ HWY_INLINE void NarrowPanelMulAdd(D d, const float* HWY_RESTRICT a, size_t a_str
   }
 }
 
-// out[R, cols] = bias + a[R, depth] panel for a panel one vector wide
-// (cols <= 1 vector), rows of a a_stride apart, rows of out out_stride apart.
-template <int R, class D>
-HWY_INLINE void NarrowPanelBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
-                                 size_t depth, hn::VFromD<D> bias, float* HWY_RESTRICT out, size_t out_stride,
-                                 size_t cols) {
-  using V = hn::VFromD<D>;
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias;
-    acc1[r] = hn::Zero(d);
-  }
-  NarrowPanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
-  for (int r = 0; r < R; ++r) StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * out_stride, cols);
-}
-
 // Stores the R x 2 accumulators as R rows of out (out_stride apart), each
 // the first `cols` (1 .. 2 vectors) columns.
 template <int R, class D, class V = hn::VFromD<D>>
@@ -85,6 +69,60 @@ HWY_INLINE void StoreRows(D d, const V (&acc0)[R], const V (&acc1)[R], float* HW
     StoreUpTo(acc0[r], d, out + r * out_stride, cols);
     if (cols > lanes) StoreUpTo(acc1[r], d, out + r * out_stride + lanes, cols - lanes);
   }
+}
+
+// A block of R rows against one panel of pack_panels, in three steps
+// (PanelBlock, or conv2d.cpp's ConvBlock with a step per tap row): the panel
+// is 2 vectors wide, or 1 vector wide when its columns `cols` fit one vector
+// (the last panel of an odd number of vectors). For a 2-vector panel acc1
+// holds the second vector of columns; for a 1-vector panel it holds the
+// odd-depth half of the sums (NarrowPanelMulAdd).
+
+// acc0, acc1 = bias (pointing at the panel's first column, padded like the
+// panel; null for none).
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void PanelStart(D d, const float* HWY_RESTRICT bias, size_t cols, V (&acc0)[R], V (&acc1)[R]) {
+  const size_t lanes = hn::Lanes(d);
+  const V bias0 = bias != nullptr ? hn::Load(d, bias) : hn::Zero(d);
+  const V bias1 = bias != nullptr && cols > lanes ? hn::Load(d, bias + lanes) : hn::Zero(d);
+  for (int r = 0; r < R; ++r) {
+    acc0[r] = bias0;
+    acc1[r] = bias1;
+  }
+}
+
+// acc += a[R, depth] panel.
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void PanelAccumulate(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                                size_t depth, size_t cols, V (&acc0)[R], V (&acc1)[R]) {
+  if (cols <= hn::Lanes(d)) {
+    NarrowPanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
+  } else {
+    PanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
+  }
+}
+
+// The R rows' first `cols` columns into out, rows out_stride apart.
+template <int R, class D, class V = hn::VFromD<D>>
+HWY_INLINE void PanelFinish(D d, const V (&acc0)[R], const V (&acc1)[R], float* HWY_RESTRICT out, size_t out_stride,
+                            size_t cols) {
+  if (cols <= hn::Lanes(d)) {
+    for (int r = 0; r < R; ++r) StoreUpTo(hn::Add(acc0[r], acc1[r]), d, out + r * out_stride, cols);
+  } else {
+    StoreRows<R>(d, acc0, acc1, out, out_stride, cols);
+  }
+}
+
+// out[R, cols] = bias + a[R, depth] panel for R rows of a (a_stride apart)
+// and one panel (either width), rows of out out_stride apart.
+template <int R, class D>
+HWY_INLINE void PanelBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                           size_t depth, const float* HWY_RESTRICT bias, float* HWY_RESTRICT out, size_t out_stride,
+                           size_t cols) {
+  hn::VFromD<D> acc0[R], acc1[R];
+  PanelStart<R>(d, bias, cols, acc0, acc1);
+  PanelAccumulate<R>(d, a, a_stride, panel, depth, cols, acc0, acc1);
+  PanelFinish<R>(d, acc0, acc1, out, out_stride, cols);
 }
 
 // block.template operator()<R>() with R = rows (1 .. 6) as a compile-time

@@ -118,23 +118,6 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
-// out[R, cols] = a[R, depth] panel + bias for R rows of a (a_stride apart)
-// and one panel [depth, 2 vectors]; out rows out_stride apart, cols (1..2
-// vectors) real columns.
-template <int R, class D>
-HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
-                          size_t depth, hn::VFromD<D> bias0, hn::VFromD<D> bias1, float* HWY_RESTRICT out,
-                          size_t out_stride, size_t cols) {
-  using V = hn::VFromD<D>;
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias0;
-    acc1[r] = bias1;
-  }
-  PanelMulAdd<R>(d, a, a_stride, panel, depth, acc0, acc1);
-  StoreRows<R>(d, acc0, acc1, out, out_stride, cols);
-}
-
 // out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
 // (pack_panels: the last one 1 vector wide when n rounded up to a vector is
 // an odd number of them; zero past n), bias padded likewise; a rows a_stride
@@ -143,29 +126,16 @@ HWY_INLINE void GemmBlock(D d, const float* HWY_RESTRICT a, size_t a_stride, con
 template <class D>
 HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t depth, const float* packed,
                         const float* bias, size_t n, float* out, size_t out_stride) {
-  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const size_t width = 2 * hn::Lanes(d);
   for (size_t col = 0; col < n; col += width) {
     const float* panel = packed + col * depth;
     const size_t cols = std::min(width, n - col);
-    if (cols <= lanes) {   // the last panel, 1 vector wide
-      const auto bias0 = hn::Load(d, bias + col);
-      for (size_t row = 0; row < m;) {
-        const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
-        WithBlockRows(rows, [&]<int R>() {
-          NarrowPanelBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, out + row * out_stride + col,
-                             out_stride, cols);
-        });
-        row += rows;
-      }
-      break;
-    }
-    const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
     size_t row = 0;
     while (row < m) {
       const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
       WithBlockRows(rows, [&]<int R>() {
-        GemmBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias0, bias1, out + row * out_stride + col,
-                     out_stride, cols);
+        PanelBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias + col, out + row * out_stride + col,
+                      out_stride, cols);
       });
       row += rows;
     }

@@ -67,44 +67,20 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
-// y[r, col .. col + cols) = bias + x[r, :] panel for the R rows at x (K apart).
-template <int R, class D>
-HWY_INLINE void LinearBlock(D d, const float* HWY_RESTRICT x, size_t in, const float* HWY_RESTRICT panel,
-                            hn::VFromD<D> bias0, hn::VFromD<D> bias1, float* HWY_RESTRICT y, size_t out,
-                            size_t cols) {
-  using V = hn::VFromD<D>;
-  V acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) {
-    acc0[r] = bias0;
-    acc1[r] = bias1;
-  }
-  PanelMulAdd<R>(d, x, in, panel, in, acc0, acc1);
-  StoreRows<R>(d, acc0, acc1, y, out, cols);
-}
-
 void LinearRows(const LinearShape& s, const float* weights, const float* bias, const float* x,
                 const float* residual, float* y, int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
   const hn::ScalableTag<float> d;
-  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const size_t width = 2 * hn::Lanes(d);
   const auto in = static_cast<size_t>(s.in), out = static_cast<size_t>(s.out);
   for (int64_t chunk = row_begin; chunk < row_end; chunk += chunk_rows) {
     const auto rows = static_cast<size_t>(std::min(chunk_rows, row_end - chunk));
     for (size_t col = 0; col < out; col += width) {
       const float* panel = weights + col * in;
       const size_t cols = std::min(width, out - col);
-      if (cols <= lanes) {   // the last panel, 1 vector wide
-        const auto bias0 = hn::Load(d, bias + col);
-        ForEvenBlocks(rows, [&]<int R>(size_t first) {
-          const size_t r = static_cast<size_t>(chunk) + first;
-          NarrowPanelBlock<R>(d, x + r * in, in, panel, in, bias0, y + r * out + col, out, cols);
-        });
-        break;
-      }
-      const auto bias0 = hn::Load(d, bias + col), bias1 = hn::Load(d, bias + col + lanes);
       // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
       ForEvenBlocks(rows, [&]<int R>(size_t first) {
         const size_t r = static_cast<size_t>(chunk) + first;
-        LinearBlock<R>(d, x + r * in, in, panel, bias0, bias1, y + r * out + col, out, cols);
+        PanelBlock<R>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
       });
     }
     runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, chunk * s.out, static_cast<int64_t>(rows) * s.out);

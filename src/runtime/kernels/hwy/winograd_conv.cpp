@@ -221,18 +221,9 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
     for (auto p = static_cast<size_t>(panel_begin); p < static_cast<size_t>(panel_end); ++p) {
       const float* panel = u + (f * out_pad + p * width) * in_ch;
       float* m_f = m + f * m_position + p * width;
-      if (out_pad - p * width == lanes) {   // the last panel, 1 vector wide
-        ForEvenBlocks(tiles, [&]<int R>(size_t t) {
-          NarrowPanelBlock<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, hn::Zero(d), m_f + t * out_pad, out_pad,
-                              lanes);
-        });
-        continue;
-      }
+      const size_t cols = std::min(width, out_pad - p * width);   // 1 vector for the narrow last panel
       ForEvenBlocks(tiles, [&]<int R>(size_t t) {
-        hn::VFromD<decltype(d)> acc0[R], acc1[R];
-        for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = hn::Zero(d);
-        PanelMulAdd<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, acc0, acc1);
-        StoreRows<R>(d, acc0, acc1, m_f + t * out_pad, out_pad, width);
+        PanelBlock<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, nullptr, m_f + t * out_pad, out_pad, cols);
       });
     }
   }
