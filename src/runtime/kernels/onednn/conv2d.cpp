@@ -82,12 +82,11 @@ class Conv2dKernel final : public PrimitiveKernel {
       return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
     };
     fused_ = epilogue_;
-    auto pd = make_pd(residual_);
     if (activation_after_primitive(epilogue_.act)) {
       fused_.act = graph::Activation::kNone;
       if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
-      pd = make_pd(residual_);
     }
+    auto pd = make_pd(residual_);
     if (epilogue_.residual && residual_ != ResidualPostOp::kAfter && is_reference_implementation(pd)) {
       auto binary_pd = make_pd(ResidualPostOp::kBinaryAdd);
       const bool gemm = std::string_view(binary_pd.impl_info_str()).find("gemm") != std::string_view::npos;

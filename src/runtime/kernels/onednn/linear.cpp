@@ -52,6 +52,10 @@ class LinearKernel final : public PrimitiveKernel {
     // W [N, K] row-major is the [K, N] matrix W^T in column-major order ("ba").
     const memory::desc user_weights_md({k, n}, memory::data_type::f32, memory::format_tag::ba);
     fused_ = epilogue_;
+    if (activation_after_primitive(epilogue_.act)) {
+      fused_.act = graph::Activation::kNone;
+      if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
+    }
     auto make_pd = [&](const memory::desc& weights_md) {
       dnnl::primitive_attr attr = base_attr();
       attr.set_post_ops(epilogue_post_ops(fused_, residual_, dst_md_));
@@ -63,12 +67,8 @@ class LinearKernel final : public PrimitiveKernel {
     dnnl::matmul::primitive_desc pd = make_pd(weights_md);
     if (std::string_view(pd.impl_info_str()).starts_with("gemm")) {
       weights_md = memory::desc({k, n}, memory::data_type::f32, memory::dims{weights_stride(n), 1});
+      pd = make_pd(weights_md);
     }
-    if (activation_after_primitive(epilogue_.act)) {
-      fused_.act = graph::Activation::kNone;
-      if (epilogue_.residual) residual_ = ResidualPostOp::kAfter;
-    }
-    pd = make_pd(weights_md);
     set_primitive(pd);
     weights_ = pack_weights(user_weights_md, graph.value(node.inputs[1]).data->data(), pd.weights_desc());
   }
