@@ -2,7 +2,7 @@
 """kernel_bench against kernel_bench: two builds, alternating, min per case.
 
     python3 bench/kernel_ab.py OLD/bench/kernel_bench build/bench/kernel_bench \\
-        --filter '^mv2/.*/fast/threads:1' [--rounds 8] [--min-time 0.05]
+        --filter '^mv2/.*/fast/threads:1' [--rounds 8] [--min-time 0.05] [--simd AVX2]
 
 Whether a kernel change pays, case by case. Each round runs every binary once
 (its --benchmark_filter cases, --benchmark_min_time each), the order
@@ -10,7 +10,8 @@ alternating per round; per case it prints each binary's min and median over
 the rounds (times in us, as kernel_bench reports them) and the last binary's
 ratio to the first. On a shared host whose speed swings by 30% within
 minutes, the min over rounds is the steadier figure; the median shows how
-noisy the rounds were. Build the other side with `git worktree add` (see
+noisy the rounds were. --simd runs both on that Highway target (kernel_bench
+--simd: an AVX2 machine's code on an AVX-512 one). Build the other side with `git worktree add` (see
 README.md, ab.py). Standard library only.
 """
 import argparse
@@ -20,9 +21,11 @@ import subprocess
 import sys
 
 
-def run_once(binary, pattern, min_time):
-    out = subprocess.run([binary, f"--benchmark_filter={pattern}", f"--benchmark_min_time={min_time}"],
-                         capture_output=True, text=True)
+def run_once(binary, pattern, min_time, simd):
+    command = [binary, f"--benchmark_filter={pattern}", f"--benchmark_min_time={min_time}"]
+    if simd:
+        command.append(f"--simd={simd}")
+    out = subprocess.run(command, capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"kernel_ab: {binary} failed (exit {out.returncode}): {out.stderr.strip()[:500]}")
     times = {}
@@ -40,6 +43,7 @@ def main():
     parser.add_argument("--filter", required=True, help="--benchmark_filter regex")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--min-time", type=float, default=0.05, help="--benchmark_min_time per case")
+    parser.add_argument("--simd", help="Highway target for both (kernel_bench --simd), e.g. AVX2")
     args = parser.parse_args()
     if len(args.binaries) < 2:
         parser.error("give at least two kernel_bench binaries")
@@ -50,7 +54,7 @@ def main():
     for r in range(args.rounds):
         order = args.binaries if r % 2 == 0 else list(reversed(args.binaries))
         for binary in order:
-            for case, t in run_once(binary, args.filter, args.min_time).items():
+            for case, t in run_once(binary, args.filter, args.min_time, args.simd).items():
                 times[case][binary].append(t)
     if not times:
         sys.exit(f"kernel_ab: no case matched --filter {args.filter!r}")

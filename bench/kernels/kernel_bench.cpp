@@ -4,7 +4,7 @@
 // convs (mv2_unfused/..., the same graph with fuse_inverted_residual off).
 //
 //   cmake -DLITEVIT_BUILD_BENCH=ON ... && ninja kernel_bench
-//   ./bench/kernel_bench [--benchmark_filter=linear] [--benchmark_min_time=0.2]
+//   ./bench/kernel_bench [--benchmark_filter=linear] [--benchmark_min_time=0.2] [--simd=AVX2]
 //
 // Each case is a one-op graph written with graph::Builder, put through the
 // pass pipeline (as a model would be: convs come out channels_last), bound to
@@ -19,8 +19,10 @@
 // bytes_per_second = (input + output bytes) per second (memory-bound ops).
 // Wall time of the nodes (manual time): the kernels run on OpenMP threads.
 #include <benchmark/benchmark.h>
+#include <hwy/targets.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <numeric>
 #include <set>
@@ -226,7 +228,32 @@ void run_case(benchmark::State& state, const Case& c, bool reference, int thread
 
 }  // namespace
 
+// --simd=AVX2 (or SSE4, AVX3, ...: a Highway target name) runs the Highway
+// kernels on that target instead of the best one the CPU has, to measure an
+// AVX2 machine's code path on an AVX-512 one (same cores, narrower vectors).
+bool choose_simd_target(int& argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--simd=", 0) != 0) continue;
+    const std::string want = arg.substr(7);
+    int64_t chosen = 0;
+    for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+      if (want == hwy::TargetName(target)) chosen = target;
+    }
+    if (chosen == 0) {
+      std::fprintf(stderr, "kernel_bench: --simd=%s is not a Highway target this CPU and build have\n", want.c_str());
+      return false;
+    }
+    hwy::SetSupportedTargetsForTest(chosen);
+    std::copy(argv + i + 1, argv + argc, argv + i);
+    --argc;
+    return true;
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
+  if (!choose_simd_target(argc, argv)) return 1;
   static const std::vector<Case> all = cases();
   for (const Case& c : all) {
     for (auto [reference, threads] : {std::pair{false, 1}, {false, 2}, {true, 1}}) {

@@ -1,8 +1,9 @@
 // The fused attention kernel (hwy/attention.h) vs a plain double-precision
 // softmax(scale q k^T) v, on every Highway target this CPU runs (AVX-512,
-// AVX2, SSE4, scalar have different vector lengths, so different padding and
-// tails): zoo shapes, odd and degenerate sizes, cross attention, logits wide
-// enough to hit the exp clamp, 1 and 2 threads, and concurrent calls.
+// AVX2, SSE4, scalar have different vector lengths, so different blocks of
+// query rows and tails): zoo shapes, odd and degenerate sizes, cross
+// attention, logits wide enough to hit the exp clamp, 1 and 2 threads, and
+// concurrent calls.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -122,7 +123,7 @@ float inv_sqrt(int64_t d) { return 1.0f / std::sqrt(static_cast<float>(d)); }
 TEST(attention_hwy, ZooShapes) {
   expect_matches_reference(Problem(3, 197, 197, 64, 64, inv_sqrt(64), 1));    // DeiT-tiny
   expect_matches_reference(Problem(16, 256, 256, 16, 16, inv_sqrt(16), 2));   // MobileViT-xxs
-  expect_matches_reference(Problem(5, 61, 61, 8, 8, inv_sqrt(8), 5));         // blocks of 4 rows on SSE4 too
+  expect_matches_reference(Problem(5, 61, 61, 8, 8, inv_sqrt(8), 5));
   expect_matches_reference(Problem(4, 64, 64, 20, 20, inv_sqrt(20), 3));      // MobileViT-xs-like
   expect_matches_reference(Problem(4, 64, 64, 36, 36, inv_sqrt(36), 4));      // MobileViT-s-like
 }
@@ -133,26 +134,34 @@ TEST(attention_hwy, OddAndDegenerateSizes) {
   expect_matches_reference(Problem(2, 13, 1, 8, 8, 0.3f, 7));     // m = 1: out rows are v's row
   expect_matches_reference(Problem(2, 13, 17, 1, 9, 1.0f, 8));    // d = 1
   expect_matches_reference(Problem(1, 1, 1, 1, 1, 1.0f, 9));
-  for (int64_t dv : {1, 3, 7, 9, 15, 17, 24, 31, 33, 40, 47}) {   // every tail on 4, 8 and 16 lanes
+  // Value columns in groups of up to 4, 6, 8, 12 or 16 (by target and block):
+  // every split into groups, with and without a remainder.
+  for (int64_t dv : {1, 3, 7, 9, 13, 15, 17, 24, 25, 31, 33, 40, 47}) {
     expect_matches_reference(Problem(2, 11, 21, 6, dv, 0.4f, 10 + static_cast<uint32_t>(dv)));
   }
-  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65}) {         // m padding to 1 or 2 vectors
+  // Keys in groups of up to 4 .. 16 (every remainder) and chunks of 128
+  // (one, a whole second, and a part of one).
+  for (int64_t m : {2, 15, 16, 17, 31, 32, 33, 63, 65, 127, 128, 129, 256, 300}) {
     expect_matches_reference(Problem(1, 9, m, 5, 16, 0.4f, 60 + static_cast<uint32_t>(m)));
   }
-  // k^T packed in 4 x 4 blocks: depth with and without a remainder, the last
-  // panel whole, a multiple of 4 short of whole, and not a multiple of 4.
-  for (int64_t d : {4, 12, 14}) {
-    for (int64_t m : {4, 20, 28, 36, 44, 52}) {
-      expect_matches_reference(Problem(2, 7, m, d, 6, 0.3f, 100 + static_cast<uint32_t>(d * m)));
+  // Query rows in blocks of 1 .. 3 vectors of 4, 8 or 16 rows, split evenly
+  // (a tile of 16 vectors: 3 3 3 3 2 2), the last block partly filled; q^T
+  // and out^T moved in 4 x 4 blocks where rows and d (or dv) allow.
+  for (int64_t n : {3, 4, 5, 16, 17, 33, 47, 48, 49, 95, 97, 130, 197, 256}) {
+    for (int64_t d : {4, 14}) {
+      expect_matches_reference(Problem(2, n, 23, d, d + 2, 0.3f, 100 + static_cast<uint32_t>(d * n)));
     }
   }
 }
 
 TEST(attention_hwy, Bias) {
-  // The bias is added in the score kernel's last panel too: m with every
-  // remainder on 4, 8 and 16 lanes (full, 1-vector and 2-vector last panels).
+  // The bias starts the scores, transposed per block: every remainder of
+  // the key groups, and blocks with rows to spare (n = 11, 21, 50).
   for (int64_t m : {1, 3, 8, 9, 13, 16, 17, 24, 31, 33, 40, 49}) {
-    expect_matches_reference(Problem(6, 11, m, 7, 9, 0.3f, 700 + static_cast<uint32_t>(m)).with_bias(1, 3, 2.0f, 1));
+    for (int64_t n : {11, 21, 50}) {
+      expect_matches_reference(
+          Problem(6, n, m, 7, 9, 0.3f, 700 + static_cast<uint32_t>(m * n)).with_bias(1, 3, 2.0f, 1));
+    }
   }
   expect_matches_reference(Problem(6, 49, 49, 32, 32, inv_sqrt(32), 710).with_bias(2, 3, 2.0f, 2));   // Swin-like
   expect_matches_reference(Problem(2, 197, 197, 64, 64, inv_sqrt(64), 711).with_bias(1, 2, 1.0f, 3));  // BEiT-like
@@ -181,8 +190,8 @@ TEST(attention_hwy, EmptySoftmaxAxisGivesZeros) {
 }
 
 TEST(attention_hwy, ResultDoesNotDependOnThreads) {
-  // Blocks of 6 rows, and of 4 (v 2 or an odd number >= 3 of vectors wide: dv = 16, 20 and 36 on AVX2,
-  // 8 on SSE4).
+  // Each query row's sums run in the same order whatever block, lane and
+  // tile it lands in.
   for (const Problem& problem : {Problem(3, 197, 197, 64, 64, 0.125f, 400), Problem(1, 30, 45, 20, 20, 0.2f, 401),
                                  Problem(3, 61, 45, 16, 16, 0.25f, 402), Problem(3, 61, 45, 8, 8, 0.25f, 403),
                                  Problem(3, 61, 45, 36, 36, 0.25f, 404)}) {
