@@ -66,7 +66,9 @@ TEST(linear_hwy, EveryRowCountAndOddFeatures) {
   for (int64_t rows = 1; rows <= 40; ++rows) {   // chunks and blocks of every size, threads with no rows
     expect_matches_reference({.input = {rows, 9}, .out = 11, .residual = rows % 2 == 0}, {1, 2, 3});
   }
-  for (int64_t out : {1, 7, 8, 9, 16, 17, 31, 33, 40}) {   // output features past whole panels
+  // Output features past whole panels: panels of 2 vectors of 4 or 8 lanes,
+  // or 4 of 16 (AVX-512), the last 1 .. 4 vectors wide.
+  for (int64_t out : {1, 7, 8, 9, 16, 17, 31, 33, 40, 48, 63, 64, 65, 96, 100, 127, 130}) {
     expect_matches_reference({.input = {13, 17}, .out = out, .residual = true}, {1});
   }
   for (int64_t in : {1, 2, 5, 64, 129}) expect_matches_reference({.input = {11, in}, .out = 20});

@@ -6,12 +6,17 @@
 // us). With at most 192 features out and 288 in it takes 10-35% less time
 // on 2 threads (numbers in linear_pays).
 //
-// W [N, K] is packed once into panels of 2 vectors of output columns
-// (panels.h), each [K][2 vectors]; N is padded to whole vectors and the last
-// panel is 1 vector wide when that is an odd number of them (with 16-float
-// vectors, MobileViT's 80 and 144 features stay 80 and 144, not 96 and
-// 160). x is read in place: a block of R <= 6 rows is R streams of K
-// contiguous floats (PanelMulAdd's a_stride = K).
+// W [N, K] is packed once into panels of output columns (panels.h), each
+// [K][P]: P = 4 vectors on AVX-512 (WidePanelBlock, 6 x 4 accumulators in
+// its 32 registers: 10 loads per 24 FMAs), 2 elsewhere (PanelBlock, 8 per
+// 12). N is padded to whole vectors and the last panel is narrower when
+// that leaves a remainder (with 16-float vectors, MobileViT's 80 and 144
+// features stay 80 and 144, not 96 and 160). 4-vector panels against 2,
+// kernel_ab 1 thread, min of 5 alternated passes, Xeon family 6 model 106:
+// 0.85-0.95 on the MobileViT shapes (1024x64x64 0.92, 1024x128x64 0.88,
+// 256x160x80 0.90, 64x96x192 0.86), MobileViT-xxs 2 threads about 0.97.
+// x is read in place: a block of R <= 6 rows is R streams of K contiguous
+// floats (a_stride = K).
 // The rows are cut into chunks of at most kLinearMaxChunkRows, about equal
 // and as many as a multiple of the threads; threads take contiguous pieces
 // of whole chunks. Per chunk, panels outer and row blocks inner: a panel
@@ -33,8 +38,8 @@
 namespace litevit::simd {
 
 // x [rows, in], y [rows, out]; weights in panels [in][P] (pack_panels) of
-// out_pad = out rounded up to a vector, the last 1 vector wide when out_pad is
-// an odd number of vectors, zero past out; bias [out_pad].
+// out_pad = out rounded up to a vector, the last narrower when P does not
+// divide out_pad, zero past out; bias [out_pad].
 struct LinearShape {
   int64_t rows, in, out;
   graph::Epilogue epilogue;
@@ -45,9 +50,9 @@ using LinearRowsFn = void (*)(const LinearShape& shape, const float* weights, co
                               const float* residual, float* y, int64_t row_begin, int64_t row_end,
                               int64_t chunk_rows);
 
-// What the chosen target packs for (panel width P = 2 vectors, out padded to whole vectors) and runs.
+// What the chosen target packs for (panel width P, out padded to whole vectors of `lanes`) and runs.
 struct LinearTarget {
-  int64_t panel_width;
+  int64_t panel_width, lanes;
   LinearRowsFn rows;
 };
 
@@ -67,10 +72,18 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
+// Vectors of output columns per panel: 4 with AVX-512's 32 registers
+// (WidePanelBlock, 6 x 4 accumulators), 2 otherwise (PanelBlock).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kPanelVectors = 4;
+#else
+constexpr size_t kPanelVectors = 2;
+#endif
+
 void LinearRows(const LinearShape& s, const float* weights, const float* bias, const float* x,
                 const float* residual, float* y, int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
   const hn::ScalableTag<float> d;
-  const size_t width = 2 * hn::Lanes(d);
+  const size_t lanes = hn::Lanes(d), width = kPanelVectors * lanes;
   const auto in = static_cast<size_t>(s.in), out = static_cast<size_t>(s.out);
   for (int64_t chunk = row_begin; chunk < row_end; chunk += chunk_rows) {
     const auto rows = static_cast<size_t>(std::min(chunk_rows, row_end - chunk));
@@ -78,8 +91,19 @@ void LinearRows(const LinearShape& s, const float* weights, const float* bias, c
       const float* panel = weights + col * in;
       const size_t cols = std::min(width, out - col);
       // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
+      const size_t vectors = (cols + lanes - 1) / lanes;   // the last panel may be narrower
       ForEvenBlocks(rows, [&]<int R>(size_t first) {
         const size_t r = static_cast<size_t>(chunk) + first;
+        if constexpr (kPanelVectors == 4) {
+          if (vectors == 4) {
+            WidePanelBlock<R, 4>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
+            return;
+          }
+          if (vectors == 3) {
+            WidePanelBlock<R, 3>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
+            return;
+          }
+        }
         PanelBlock<R>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
       });
     }
@@ -89,7 +113,7 @@ void LinearRows(const LinearShape& s, const float* weights, const float* bias, c
 
 LinearTarget ChosenLinearTarget() {
   const hn::ScalableTag<float> d;
-  return {static_cast<int64_t>(2 * hn::Lanes(d)), &LinearRows};
+  return {static_cast<int64_t>(kPanelVectors * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &LinearRows};
 }
 
 }  // namespace litevit::simd::HWY_NAMESPACE
@@ -139,8 +163,8 @@ class LinearKernel final : public Kernel {
     const graph::Shape& ws = g.value(node.inputs[1]).shape;   // [out, in]
     shape_ = {.rows = graph::shape_numel(g.value(node.output).shape) / ws[0], .in = ws[1], .out = ws[0],
               .epilogue = std::get<graph::LinearAttrs>(node.attrs).epilogue};
-    // Outputs padded to whole vectors; the last panel may be 1 vector wide (pack_panels).
-    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out, width / 2);
+    // Outputs padded to whole vectors; the last panel may be narrower (pack_panels).
+    const int64_t width = target_.panel_width, out_pad = round_up(shape_.out, target_.lanes);
     weights_ = pack_panels(g.value(node.inputs[1]).data->data(), shape_.out, shape_.in, out_pad, width);
     bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, shape_.out, out_pad);
   }
