@@ -86,10 +86,12 @@ TEST(inverted_residual_hwy, OddChannelsAndWidths) {
   }
   // Channel padding to whole vectors, the GEMMs' last panel 1 vector wide when
   // that is an odd number of them (8 lanes: 23, 40; 16 lanes: 16, 33, 48).
-  for (int64_t mid : {1, 7, 8, 9, 16, 23, 33, 40, 48}) {
+  // Expanded channel tails: panels of 2 vectors of 4 or 8 lanes, or 4 of 16
+  // (AVX-512), the last 1 .. 4 vectors wide.
+  for (int64_t mid : {1, 7, 8, 9, 16, 23, 33, 40, 48, 63, 64, 65, 100, 130}) {
     expect_matches_reference({.height = 5, .width = 6, .in = 2, .mid = mid, .out = 3}, {1});
   }
-  for (int64_t out : {1, 4, 8, 12, 17, 31, 40}) {   // output column tails
+  for (int64_t out : {1, 4, 8, 12, 17, 31, 40, 48, 64, 80, 100}) {   // output column tails
     expect_matches_reference({.height = 4, .width = 5, .in = 6, .mid = 8, .out = out, .residual = true}, {1});
   }
 }

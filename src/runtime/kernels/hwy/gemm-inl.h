@@ -1,6 +1,7 @@
 // The multiply-add step of a register-blocked GEMM, shared by the kernels
-// that run small GEMMs of their own (inverted_residual.cpp, conv2d.cpp, linear.cpp):
-// R rows of a times one packed panel of 2 vectors of columns. Included once
+// that run small GEMMs of their own (inverted_residual.cpp, conv2d.cpp,
+// linear.cpp, winograd_conv.cpp): R rows of a times one packed panel of 2
+// vectors of columns (PanelBlock), or of 3-4 on AVX-512 (WidePanelBlock). Included once
 // per SIMD target, hence the toggle guard instead of #pragma once.
 #if defined(LITEVIT_HWY_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef LITEVIT_HWY_GEMM_INL_H_
@@ -155,6 +156,42 @@ HWY_INLINE void WidePanelBlock(D d, const float* HWY_RESTRICT a, size_t a_stride
       const size_t column = i * lanes;
       if (column < cols) StoreUpTo(acc[r][i], d, out + r * out_stride + column, cols - column);
     }
+  }
+}
+
+// Vectors of columns per panel for the kernels that pack panels of any
+// width (linear.cpp, inverted_residual.cpp): 4 with AVX-512's 32 registers
+// (WidePanelBlock), 2 with AVX2's 16 (PanelBlock).
+#if HWY_TARGET <= HWY_AVX3
+constexpr size_t kPanelVectors = 4;
+#else
+constexpr size_t kPanelVectors = 2;
+#endif
+
+// body.template operator()<kN>() with kN the block form for a panel of
+// pack_panels with kPanelVectors-vector panels whose `cols` columns are real
+// (the last panel may be narrower): 4 or 3 for WidePanelBlock, 2 for
+// PanelBlock (a 2- or 1-vector panel). Chosen once per panel, outside the
+// loop over row blocks, so each block's code holds one form.
+template <class D, class Body>
+HWY_INLINE void WithPanelVectors(D d, size_t cols, const Body& body) {
+  if constexpr (kPanelVectors == 4) {
+    const size_t lanes = hn::Lanes(d), vectors = (cols + lanes - 1) / lanes;
+    if (vectors == 4) return body.template operator()<4>();
+    if (vectors == 3) return body.template operator()<3>();
+  }
+  body.template operator()<2>();
+}
+
+// PanelBlock (kN = 2) or WidePanelBlock<R, kN>, as WithPanelVectors chose.
+template <int R, int kN, class D>
+HWY_INLINE void PanelBlockOf(D d, const float* HWY_RESTRICT a, size_t a_stride, const float* HWY_RESTRICT panel,
+                             size_t depth, const float* HWY_RESTRICT bias, float* HWY_RESTRICT out,
+                             size_t out_stride, size_t cols) {
+  if constexpr (kN <= 2) {
+    PanelBlock<R>(d, a, a_stride, panel, depth, bias, out, out_stride, cols);
+  } else {
+    WidePanelBlock<R, kN>(d, a, a_stride, panel, depth, bias, out, out_stride, cols);
   }
 }
 

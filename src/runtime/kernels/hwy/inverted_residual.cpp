@@ -20,12 +20,17 @@
 // input, which is the expand's activated output). Padded channels hold
 // act(0) and meet zero weights in the depthwise and project steps.
 //
-// The GEMMs' weights are panels of 2 vectors of columns, but the last panel
-// is 1 vector wide when Cm or Cout is an odd number of vectors (pack_panels,
+// The GEMMs' weights are panels of 4 vectors of columns on AVX-512
+// (WidePanelBlock: 10 loads per 24 FMAs), 2 elsewhere, and the last panel is
+// narrower when Cm or Cout leaves a remainder (pack_panels; 1 vector wide:
 // NarrowPanelMulAdd): with 16-float vectors (AVX-512) MobileViT-xxs's
 // widths 16, 24, 48 and 80 would otherwise be padded to 32, 32, 64 and 96,
 // a sixth to a half of the expand, SiLU, depthwise and project work spent
-// on zeros.
+// on zeros. 4-vector panels against 2 (kernel_bench mv2, 1 thread, min of
+// 6 alternated passes, Xeon family 6 model 106): xxs 24->48->48 s2 0.92,
+// 48->96->64 s2 0.94, 64->128->80 s2 0.92; xs 32->128->48 s2 0.92,
+// 48->192->48 0.91, 48->192->64 s2 0.90; s 64->256->64 0.93; blocks whose
+// widths are at most 2 vectors level.
 //
 // A ring pixel is mid_pad floats, plus one cache line when mid_pad is a
 // multiple of 8 lines (RingPixelStride): the depthwise step reads one channel
@@ -72,8 +77,8 @@ struct InvertedResidualShape {
 };
 
 // The weights as the kernel reads them, packed at creation for a panel width
-// P = 2 vectors of the target (InvertedResidualTarget::panel_width), the last
-// panel of each GEMM 1 vector wide when the padded width is an odd number of vectors:
+// P of the target (InvertedResidualTarget::panel_width: kPanelVectors
+// vectors), the last panel of each GEMM narrower when P does not divide the padded width:
 struct InvertedResidualWeights {
   const float* expand;           // panels [Cin][P] (pack_panels): the one at mid channel c.. starts at c * Cin
   const float* expand_bias;      // [Cm_pad], zero past Cm
@@ -90,7 +95,7 @@ using InvertedResidualRowsFn = void (*)(const InvertedResidualShape& shape, cons
 
 // What the chosen target packs for and runs.
 struct InvertedResidualTarget {
-  int64_t panel_width;
+  int64_t panel_width, lanes;
   InvertedResidualRowsFn rows;
 };
 
@@ -118,27 +123,32 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
-// out[m, n] = a[m, depth] W + bias, W packed in panels [depth][2 vectors]
-// (pack_panels: the last one 1 vector wide when n rounded up to a vector is
-// an odd number of them; zero past n), bias padded likewise; a rows a_stride
+// out[m, n] = a[m, depth] W + bias, W packed in panels [depth][kPanelVectors
+// vectors] (pack_panels: the last one narrower when n rounded up to a vector
+// leaves a remainder; zero past n), bias padded likewise; a rows a_stride
 // apart, out rows out_stride apart. Panels outer: a (one image row, 8-16 KB)
-// stays in L1 while each panel is read m / R times.
+// stays in L1 while each panel is read m / R times. The lambdas are forced
+// inline: outlined, they kept the accumulators on the stack between the
+// bias, the multiply-adds and the stores (MobileViT-xxs's first block 1.2x
+// slower).
 template <class D>
 HWY_INLINE void RowGemm(D d, const float* a, size_t a_stride, size_t m, size_t depth, const float* packed,
                         const float* bias, size_t n, float* out, size_t out_stride) {
-  const size_t width = 2 * hn::Lanes(d);
+  const size_t width = kPanelVectors * hn::Lanes(d);
   for (size_t col = 0; col < n; col += width) {
     const float* panel = packed + col * depth;
     const size_t cols = std::min(width, n - col);
-    size_t row = 0;
-    while (row < m) {
-      const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
-      WithBlockRows(rows, [&]<int R>() {
-        PanelBlock<R>(d, a + row * a_stride, a_stride, panel, depth, bias + col, out + row * out_stride + col,
-                      out_stride, cols);
-      });
-      row += rows;
-    }
+    WithPanelVectors(d, cols, [&]<int kN>() __attribute__((always_inline)) {
+      size_t row = 0;
+      while (row < m) {
+        const size_t rows = std::min<size_t>(kIrBlockRows, m - row);
+        WithBlockRows(rows, [&]<int R>() __attribute__((always_inline)) {
+          PanelBlockOf<R, kN>(d, a + row * a_stride, a_stride, panel, depth, bias + col,
+                              out + row * out_stride + col, out_stride, cols);
+        });
+        row += rows;
+      }
+    });
   }
 }
 
@@ -261,7 +271,8 @@ void InvertedResidualRows(const InvertedResidualShape& s, const InvertedResidual
 
 InvertedResidualTarget ChosenInvertedResidualTarget() {
   const hn::ScalableTag<float> d;
-  return {static_cast<int64_t>(2 * hn::Lanes(d)), &InvertedResidualRows};
+  return {static_cast<int64_t>(kPanelVectors * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)),
+          &InvertedResidualRows};
 }
 
 }  // namespace litevit::simd::HWY_NAMESPACE
@@ -314,8 +325,8 @@ class InvertedResidualKernel final : public Kernel {
     const auto& a = std::get<graph::InvertedResidualAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;
     const graph::Shape& ys = g.value(node.output).shape;
-    // Channels padded to whole vectors; the GEMMs' last panel may be 1 vector wide (pack_panels).
-    const int64_t width = target_.panel_width, lanes = width / 2, mid = g.value(node.inputs[3]).shape[0];
+    // Channels padded to whole vectors; the GEMMs' last panel may be narrower (pack_panels).
+    const int64_t width = target_.panel_width, lanes = target_.lanes, mid = g.value(node.inputs[3]).shape[0];
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .mid = mid,
               .mid_pad = round_up(mid, lanes), .out_ch = ys[3], .kernel = g.value(node.inputs[3]).shape[2],
               .stride = a.stride, .padding = a.padding, .out_height = ys[1], .out_width = ys[2],

@@ -72,18 +72,10 @@ HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
 
-// Vectors of output columns per panel: 4 with AVX-512's 32 registers
-// (WidePanelBlock, 6 x 4 accumulators), 2 otherwise (PanelBlock).
-#if HWY_TARGET <= HWY_AVX3
-constexpr size_t kPanelVectors = 4;
-#else
-constexpr size_t kPanelVectors = 2;
-#endif
-
 void LinearRows(const LinearShape& s, const float* weights, const float* bias, const float* x,
                 const float* residual, float* y, int64_t row_begin, int64_t row_end, int64_t chunk_rows) {
   const hn::ScalableTag<float> d;
-  const size_t lanes = hn::Lanes(d), width = kPanelVectors * lanes;
+  const size_t width = kPanelVectors * hn::Lanes(d);
   const auto in = static_cast<size_t>(s.in), out = static_cast<size_t>(s.out);
   for (int64_t chunk = row_begin; chunk < row_end; chunk += chunk_rows) {
     const auto rows = static_cast<size_t>(std::min(chunk_rows, row_end - chunk));
@@ -91,20 +83,11 @@ void LinearRows(const LinearShape& s, const float* weights, const float* bias, c
       const float* panel = weights + col * in;
       const size_t cols = std::min(width, out - col);
       // Blocks of 1-6 rows, split evenly (33 rows: 6+6+6+5+5+5, not 6+6+6+6+6+3).
-      const size_t vectors = (cols + lanes - 1) / lanes;   // the last panel may be narrower
-      ForEvenBlocks(rows, [&]<int R>(size_t first) {
-        const size_t r = static_cast<size_t>(chunk) + first;
-        if constexpr (kPanelVectors == 4) {
-          if (vectors == 4) {
-            WidePanelBlock<R, 4>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
-            return;
-          }
-          if (vectors == 3) {
-            WidePanelBlock<R, 3>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
-            return;
-          }
-        }
-        PanelBlock<R>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
+      WithPanelVectors(d, cols, [&]<int kN>() __attribute__((always_inline)) {
+        ForEvenBlocks(rows, [&]<int R>(size_t first) __attribute__((always_inline)) {
+          const size_t r = static_cast<size_t>(chunk) + first;
+          PanelBlockOf<R, kN>(d, x + r * in, in, panel, in, bias + col, y + r * out + col, out, cols);
+        });
       });
     }
     runtime::hwy::apply_epilogue_at(s.epilogue, y, residual, chunk * s.out, static_cast<int64_t>(rows) * s.out);
