@@ -60,6 +60,11 @@ TEST(conv2d_winograd_hwy, ChannelTails) {
   for (int64_t out : {1, 7, 8, 9, 16, 17, 31, 33, 40}) {   // output channels past whole vectors and panels
     expect_matches_reference({.height = 4, .width = 5, .in = 8, .out = out, .residual = true}, {1});
   }
+  // Maps of more than 16 tiles (threads split tile rows) take panels of 4
+  // vectors on AVX-512: the last 1 .. 4 vectors wide.
+  for (int64_t out : {1, 17, 33, 48, 63, 64, 65, 100}) {
+    expect_matches_reference({.height = 12, .width = 11, .in = 8, .out = out, .residual = true}, {1, 2});
+  }
   for (int64_t in : {8, 13, 33}) {   // input channels past whole vectors
     expect_matches_reference({.height = 5, .width = 7, .in = in, .out = 12});
   }

@@ -38,6 +38,12 @@
 // the panels, a unit per image with all its tiles, so that each thread reads
 // only its part of U, once per image (kWholeImageMaxTiles); the epilogue is
 // a pass of its own.
+// U's panels are 4 vectors wide on AVX-512 (WidePanelBlock) when threads
+// split tile rows, 2 when they split panels (more panels to share out).
+// 4-vector panels against 2, kernel_bench conv_3x3, min of 6 alternated
+// passes, 1 / 2 threads, Xeon family 6 model 106: 48->48 on 32x32 0.78 /
+// 0.73, 96->48 0.74 / 0.66, 96->96 0.78 / 0.82, 192->96 0.87 / 0.94;
+// 64->64 on 16x16 0.92 / 0.74, 128->64 0.87 / 0.68.
 // Input pixels outside the image (the padding, the last tile of an odd
 // width or height) are read from a row of zeros.
 #include <algorithm>
@@ -63,14 +69,16 @@ struct WinogradShape {
   int64_t batch, height, width, in_ch, out_ch, pad_h, pad_w, out_height, out_width;
   int64_t tiles_h, tiles_w;   // ceil(out_height / 2), ceil(out_width / 2)
   int64_t in_pad, out_pad;    // in_ch and out_ch rounded up to a vector: the scratch strides
-  int64_t panels;             // ceil(out_pad / panel width); the last is 1 vector wide when out_pad
-                              // is an odd number of vectors
+  int64_t panel_width;        // floats: kPanelVectors vectors when threads split tile rows, 2 when they
+                              // split panels (whole images)
+  int64_t panels;             // ceil(out_pad / panel_width); the last narrower when panel_width does
+                              // not divide out_pad
   int64_t unit_rows;          // tile rows per unit of work when threads split tile rows
   graph::Epilogue epilogue;
 };
 
-// u: per position f, out_pad * in_ch floats: panels [in_ch][P] (P = panel
-// width; the last 1 vector wide when out_pad is an odd number of vectors),
+// u: per position f, out_pad * in_ch floats: panels [in_ch][P] (P = the
+// shape's panel_width; the last narrower when P does not divide out_pad),
 // the one of channels o.. at o * in_ch, zero past out_ch; bias [out_pad];
 // zeros: in_pad zeros (the pixels outside the image).
 // Units [begin, end) of the batch's: unit = n * units per image + g, tile
@@ -82,9 +90,9 @@ using WinogradTileRowsFn = void (*)(const WinogradShape& shape, const float* u, 
 using WinogradPanelsFn = void (*)(const WinogradShape& shape, const float* u, const float* bias, const float* zeros,
                                   const float* x, float* y, int64_t begin, int64_t end);
 
-// What the chosen target packs for (panel width P = 2 vectors, vector width) and runs.
+// What the chosen target packs for (the widest panel, kPanelVectors vectors; the vector width) and runs.
 struct WinogradTarget {
-  int64_t panel_width, lanes;
+  int64_t wide_panel_width, lanes;
   WinogradTileRowsFn tile_rows;
   WinogradPanelsFn panels;
 };
@@ -200,7 +208,7 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
                    float* y, int64_t n, int64_t tile_begin, int64_t tile_end, int64_t panel_begin, int64_t panel_end,
                    float* HWY_RESTRICT v, float* HWY_RESTRICT m) {
   const hn::ScalableTag<float> d;
-  const size_t lanes = hn::Lanes(d), width = 2 * lanes;
+  const size_t lanes = hn::Lanes(d), width = static_cast<size_t>(s.panel_width);
   const auto tiles = static_cast<size_t>(tile_end - tile_begin), in_ch = static_cast<size_t>(s.in_ch);
   const auto out_ch = static_cast<size_t>(s.out_ch), in_pad = static_cast<size_t>(s.in_pad);
   const auto out_pad = static_cast<size_t>(s.out_pad);
@@ -221,9 +229,12 @@ void WinogradTiles(const WinogradShape& s, const float* u, const float* bias, co
     for (auto p = static_cast<size_t>(panel_begin); p < static_cast<size_t>(panel_end); ++p) {
       const float* panel = u + (f * out_pad + p * width) * in_ch;
       float* m_f = m + f * m_position + p * width;
-      const size_t cols = std::min(width, out_pad - p * width);   // 1 vector for the narrow last panel
-      ForEvenBlocks(tiles, [&]<int R>(size_t t) {
-        PanelBlock<R>(d, v_f + t * in_pad, in_pad, panel, in_ch, nullptr, m_f + t * out_pad, out_pad, cols);
+      const size_t cols = std::min(width, out_pad - p * width);   // narrower for the last panel
+      // Lambdas forced inline, as inverted_residual.cpp's RowGemm.
+      WithPanelVectors(d, cols, [&]<int kN>() __attribute__((always_inline)) {
+        ForEvenBlocks(tiles, [&]<int R>(size_t t) __attribute__((always_inline)) {
+          PanelBlockOf<R, kN>(d, v_f + t * in_pad, in_pad, panel, in_ch, nullptr, m_f + t * out_pad, out_pad, cols);
+        });
       });
     }
   }
@@ -272,7 +283,7 @@ void WinogradPanels(const WinogradShape& s, const float* u, const float* bias, c
 
 WinogradTarget ChosenWinogradTarget() {
   const hn::ScalableTag<float> d;
-  return {static_cast<int64_t>(2 * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &WinogradTileRows,
+  return {static_cast<int64_t>(kPanelVectors * hn::Lanes(d)), static_cast<int64_t>(hn::Lanes(d)), &WinogradTileRows,
           &WinogradPanels};
 }
 
@@ -351,11 +362,15 @@ class WinogradConvKernel final : public Kernel {
     const auto& a = std::get<graph::Conv2dAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;   // [N,H,W,C]
     const graph::Shape& ys = g.value(node.output).shape;      // [N,Ho,Wo,O]
-    const int64_t width = target_.panel_width, tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], target_.lanes);
+    const int64_t tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], target_.lanes);
+    whole_images_ = (ys[1] + 1) / 2 * tiles_w <= kWholeImageMaxTiles;
+    // Threads that split the panels need several: 2-vector panels there.
+    const int64_t width = whole_images_ ? 2 * target_.lanes : target_.wide_panel_width;
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .out_ch = ys[3],
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
               .tiles_h = (ys[1] + 1) / 2, .tiles_w = tiles_w,
-              .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panels = (out_pad + width - 1) / width,
+              .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panel_width = width,
+              .panels = (out_pad + width - 1) / width,
               .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + tiles_w - 1) / tiles_w),
               .epilogue = a.epilogue};
     // U packed per position f as panels [in_ch][P] of U_f[c, o] (the last may be 1 vector wide).
@@ -377,7 +392,6 @@ class WinogradConvKernel final : public Kernel {
     }
     bias_ = padded(graph::has_bias(node) ? g.value(node.inputs[2]).data->data() : nullptr, out_ch, out_pad);
     zeros_ = padded(nullptr, 0, shape_.in_pad);
-    whole_images_ = shape_.tiles_h * shape_.tiles_w <= kWholeImageMaxTiles;
   }
 
   const char* name() const override { return "conv2d_winograd_hwy"; }
@@ -388,7 +402,7 @@ class WinogradConvKernel final : public Kernel {
     if (whole_images_) {
       // Work per panel in multiply-adds over 8.
       const int64_t work = shape_.batch * shape_.tiles_h * shape_.tiles_w * simd::kWinogradPositions * shape_.in_ch *
-                           target_.panel_width / 8;
+                           shape_.panel_width / 8;
       parallel_for(c.threads, shape_.panels, work, [&](int64_t begin, int64_t end) {
         target_.panels(shape_, u_.get(), bias_.get(), zeros_.get(), c.in(0), c.output, begin, end);
       });
