@@ -144,6 +144,12 @@ std::vector<Case> cases() {
   list.push_back({"layer_norm/197x192", [](Builder& b) {
                     b.output("out", b.layer_norm("norm", b.input("input", {1, 197, 192}), 1e-6f));
                   }, true});
+  list.push_back({"layer_norm/1024x64", [](Builder& b) {
+                    b.output("out", b.layer_norm("norm", b.input("input", {4, 256, 64}), 1e-5f));
+                  }, true});
+  list.push_back({"layer_norm/3136x64", [](Builder& b) {
+                    b.output("out", b.layer_norm("norm", b.input("input", {1, 3136, 64}), 1e-6f));
+                  }, true});
   list.push_back({"softmax/3x197x197", [](Builder& b) {
                     b.output("out", b.softmax(b.input("input", {1, 3, 197, 197}), -1));
                   }, true});

@@ -28,6 +28,11 @@ TEST(layer_norm_hwy, MatchesReferenceForEveryTail) {
     SCOPED_TRACE("C=" + std::to_string(c));
     expect_fast_matches(layer_norm_graph({5, c}), {"layer_norm_hwy"});
   }
+  // Rows in blocks of 4: none whole, and whole blocks with 1-3 rows left.
+  for (int64_t rows : {1, 3, 4, 6, 7}) {
+    SCOPED_TRACE("rows=" + std::to_string(rows));
+    expect_fast_matches(layer_norm_graph({rows, 37}), {"layer_norm_hwy"});
+  }
 }
 
 TEST(layer_norm_hwy, MatchesReferenceOnTokenBatches) {
