@@ -48,9 +48,11 @@ namespace litevit::simd {
 struct AttentionScratch;   // thread_scratch's owner tag: a block's q^T, S^T and out^T
 constexpr int kAttentionMaxBlockVectors = 3;   // vectors of query rows per block on any target
 // Keys per chunk of step 2: the chunk's rows of S^T (128 x 48 floats, 24 KB
-// on AVX-512) stay in L1 while every group of value columns reads them. With
-// all 256 of MobileViT-xxs's keys at once (48 KB) the weighted sum read them
-// from L2 for each group.
+// on AVX-512) stay in L1 while every group of value columns reads them; all
+// 256 of MobileViT's keys at once are 48 KB, past L1. Measured against one
+// chunk of every key (1 thread, min of 6 alternated passes, 3 runs):
+// 16x256x24 0.92-0.96; 16x256x16, 16x256x36 and DeiT's 3x197x64 level
+// (0.95-1.05).
 constexpr size_t kChunkKeys = 128;
 // Vectors of query rows per task at most (4 blocks of 3 on AVX-512): tasks
 // small enough to balance 2 threads over DeiT's 3 heads.
@@ -89,7 +91,7 @@ HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT from, int64_t from_stride
 
 // to[c * to_stride + r] = from[r * from_stride + c] for r < rows, c < cols:
 // 4 x 4 blocks over the whole multiples of 4, scalar for the rest. (Scalar
-// throughout, packing q^T and writing out^T took 15% of MobileViT-xs's
+// throughout, packing q^T and writing out^T took 15% of MobileViT-xxs's
 // 16x64x20.)
 HWY_INLINE void Transpose(const float* HWY_RESTRICT from, int64_t from_stride, int64_t rows, int64_t cols,
                           float* HWY_RESTRICT to, int64_t to_stride) {
