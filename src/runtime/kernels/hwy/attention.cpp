@@ -14,6 +14,8 @@
 //      broadcast of v[j, c] per column, G x kV accumulators (kept in a small
 //      [dv, B] buffer between chunks).
 //   3. out^T scaled by 1 / sum per lane and transposed into out's rows.
+// q^T, out^T and a bias's rows move by TransposeBlock (transpose-inl.h, 4 x 4
+// tiles; moved a float at a time they took 15% of MobileViT-xxs's 16x64x20).
 // Loads per FMA: (kV + G) / (kV G), 11 / 24 for AVX-512's kV = 3, G = 8 (8 /
 // 12 on AVX2). The rows-in-registers form it replaced (R query rows as
 // broadcasts, keys and value columns along the lanes) needed 8 / 12 for the
@@ -66,49 +68,11 @@ constexpr int64_t kTileVectors = 12;
 #include <hwy/highway.h>
 
 #include "runtime/kernels/hwy/math-inl.h"
+#include "runtime/kernels/hwy/transpose-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace litevit::simd::HWY_NAMESPACE {
 namespace hn = ::hwy::HWY_NAMESPACE;
-
-#if HWY_TARGET != HWY_SCALAR
-// to[i * to_stride + r] = from[r * from_stride + i] for r, i < 4, in 128-bit
-// vectors (every target but scalar has them): 4 loads, 8 shuffles, 4 stores
-// instead of 16 scalar loads and stores.
-HWY_INLINE void Transpose4x4(const float* HWY_RESTRICT from, int64_t from_stride, float* HWY_RESTRICT to,
-                             int64_t to_stride) {
-  const hn::FixedTag<float, 4> d4;
-  const auto r0 = hn::LoadU(d4, from), r1 = hn::LoadU(d4, from + from_stride);
-  const auto r2 = hn::LoadU(d4, from + 2 * from_stride), r3 = hn::LoadU(d4, from + 3 * from_stride);
-  const auto low01 = hn::InterleaveLower(d4, r0, r1), low23 = hn::InterleaveLower(d4, r2, r3);   // columns 0, 1
-  const auto high01 = hn::InterleaveUpper(d4, r0, r1), high23 = hn::InterleaveUpper(d4, r2, r3);  // columns 2, 3
-  hn::StoreU(hn::ConcatLowerLower(d4, low23, low01), d4, to);
-  hn::StoreU(hn::ConcatUpperUpper(d4, low23, low01), d4, to + to_stride);
-  hn::StoreU(hn::ConcatLowerLower(d4, high23, high01), d4, to + 2 * to_stride);
-  hn::StoreU(hn::ConcatUpperUpper(d4, high23, high01), d4, to + 3 * to_stride);
-}
-#endif
-
-// to[c * to_stride + r] = from[r * from_stride + c] for r < rows, c < cols:
-// 4 x 4 blocks over the whole multiples of 4, scalar for the rest. (Scalar
-// throughout, packing q^T and writing out^T took 15% of MobileViT-xxs's
-// 16x64x20.)
-HWY_INLINE void Transpose(const float* HWY_RESTRICT from, int64_t from_stride, int64_t rows, int64_t cols,
-                          float* HWY_RESTRICT to, int64_t to_stride) {
-  int64_t r4 = 0, c4 = 0;
-#if HWY_TARGET != HWY_SCALAR
-  r4 = rows / 4 * 4;
-  c4 = cols / 4 * 4;
-  for (int64_t r = 0; r < r4; r += 4) {
-    for (int64_t c = 0; c < c4; c += 4) {
-      Transpose4x4(from + r * from_stride + c, from_stride, to + c * to_stride + r, to_stride);
-    }
-  }
-#endif
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = r < r4 ? c4 : 0; c < cols; ++c) to[c * to_stride + r] = from[r * from_stride + c];
-  }
-}
 
 // Vectors of query rows per block at most, and keys (or value columns) per
 // group for a block of kV vectors: G x kV accumulators, kV loaded vectors
@@ -231,8 +195,8 @@ HWY_INLINE void AttendBlock(D d, const float* HWY_RESTRICT q, size_t q_stride, c
   // q^T of the block, scaled (d x B multiplies rather than m x B on the
   // scores; exact either way for the usual power-of-two scales); rows past
   // `rows` zero, so their lanes compute harmless finite values.
-  Transpose(q, static_cast<int64_t>(q_stride), static_cast<int64_t>(rows), static_cast<int64_t>(depth), qt,
-            static_cast<int64_t>(block));
+  TransposeBlock(q, static_cast<int64_t>(q_stride), qt, static_cast<int64_t>(block), static_cast<int64_t>(depth),
+                 static_cast<int64_t>(rows));
   for (size_t c = 0; c < depth; ++c) {
     float* row = qt + c * block;
     for (size_t i = rows; i < block; ++i) row[i] = 0.0f;
@@ -244,8 +208,8 @@ HWY_INLINE void AttendBlock(D d, const float* HWY_RESTRICT q, size_t q_stride, c
   // A bias starts S^T: its rows of the block, transposed (lanes past `rows` zero).
   const bool biased = bias != nullptr;
   if (biased) {
-    Transpose(bias, static_cast<int64_t>(m), static_cast<int64_t>(rows), static_cast<int64_t>(m), st,
-              static_cast<int64_t>(block));
+    TransposeBlock(bias, static_cast<int64_t>(m), st, static_cast<int64_t>(block), static_cast<int64_t>(m),
+                   static_cast<int64_t>(rows));
     for (size_t key = 0; rows < block && key < m; ++key) std::fill(st + key * block + rows, st + (key + 1) * block, 0.0f);
   }
   for (; j + G <= m; j += G) ScoreGroup<G, kV>(d, qt, depth, k + j * k_stride, k_stride, biased, st + j * block, max);
@@ -285,8 +249,8 @@ HWY_INLINE void AttendBlock(D d, const float* HWY_RESTRICT q, size_t q_stride, c
       hn::Store(hn::Mul(hn::Load(d, x), inv_sum[i]), d, x);
     }
   }
-  Transpose(sums, static_cast<int64_t>(block), static_cast<int64_t>(dv), static_cast<int64_t>(rows), out,
-            static_cast<int64_t>(out_stride));
+  TransposeBlock(sums, static_cast<int64_t>(block), out, static_cast<int64_t>(out_stride), static_cast<int64_t>(rows),
+                 static_cast<int64_t>(dv));
 }
 
 // Tasks [task_begin, task_end) of the (batch, row tile) grid, tiles of
