@@ -362,18 +362,18 @@ class WinogradConvKernel final : public Kernel {
     const auto& a = std::get<graph::Conv2dAttrs>(node.attrs);
     const graph::Shape& xs = g.value(node.inputs[0]).shape;   // [N,H,W,C]
     const graph::Shape& ys = g.value(node.output).shape;      // [N,Ho,Wo,O]
-    const int64_t tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], target_.lanes);
-    whole_images_ = (ys[1] + 1) / 2 * tiles_w <= kWholeImageMaxTiles;
+    const int64_t tiles_h = (ys[1] + 1) / 2, tiles_w = (ys[2] + 1) / 2, out_pad = round_up(ys[3], target_.lanes);
+    whole_images_ = tiles_h * tiles_w <= kWholeImageMaxTiles;
     // Threads that split the panels need several: 2-vector panels there.
     const int64_t width = whole_images_ ? 2 * target_.lanes : target_.wide_panel_width;
     shape_ = {.batch = xs[0], .height = xs[1], .width = xs[2], .in_ch = xs[3], .out_ch = ys[3],
               .pad_h = a.padding[0], .pad_w = a.padding[1], .out_height = ys[1], .out_width = ys[2],
-              .tiles_h = (ys[1] + 1) / 2, .tiles_w = tiles_w,
+              .tiles_h = tiles_h, .tiles_w = tiles_w,
               .in_pad = round_up(xs[3], target_.lanes), .out_pad = out_pad, .panel_width = width,
               .panels = (out_pad + width - 1) / width,
               .unit_rows = std::max<int64_t>(1, (kMinUnitTiles + tiles_w - 1) / tiles_w),
               .epilogue = a.epilogue};
-    // U packed per position f as panels [in_ch][P] of U_f[c, o] (the last may be 1 vector wide).
+    // U packed per position f as pack_panels packs U_f^T [out, in_ch]: panels [in_ch][P] of U_f[c, o].
     const int64_t in_ch = shape_.in_ch, out_ch = shape_.out_ch;
     const float* w = g.value(node.inputs[1]).data->data();   // [O, C, 3, 3]
     const auto u_floats = static_cast<size_t>(simd::kWinogradPositions * out_pad * in_ch);
@@ -383,10 +383,9 @@ class WinogradConvKernel final : public Kernel {
       for (int64_t c = 0; c < in_ch; ++c) {
         double u[16];
         transform_kernel(w + (o * in_ch + c) * 9, u);
-        const int64_t col = o / width * width, panel_width = std::min(width, out_pad - col);
+        const int64_t index = packed_index(o, c, in_ch, out_pad, width);
         for (int64_t f = 0; f < simd::kWinogradPositions; ++f) {
-          const int64_t panel = (f * out_pad + col) * in_ch;
-          u_[static_cast<size_t>(panel + c * panel_width + o - col)] = static_cast<float>(u[f]);
+          u_[static_cast<size_t>(f * out_pad * in_ch + index)] = static_cast<float>(u[f]);
         }
       }
     }
